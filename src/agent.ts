@@ -1,0 +1,126 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ConfigStore, formatIssues, loadConfig, type AgentConfig, type UpdateResult } from './config';
+import { createExporter, type AgentExporter } from './export/create-exporter';
+import { ExportQueue, exportQueueOptionsFromEnv } from './export/export-queue';
+import { createInstrumentations } from './instrumentations';
+import { installExitHooks } from './lifecycle/exit-hooks';
+import { DbStatementProcessor } from './processing/db-statement-processor';
+import { StatementCache } from './processing/sql';
+import { installDefaultLogger, log } from './util/log';
+import { describeError } from './util/safe';
+
+export interface StartOptions {
+  /** Where settings are read from; defaults to process.env. The SDK itself always reads process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Flush on SIGTERM/SIGINT, beforeExit and exit. Default true. */
+  exitHooks?: boolean;
+}
+
+export interface AgentHandle {
+  /** False when OTEL_SDK_DISABLED is set or the configuration was rejected: the app runs untraced. */
+  readonly enabled: boolean;
+  readonly config: AgentConfig | undefined;
+  updateConfig(patch: Record<string, unknown>): UpdateResult;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Normalized statements repeat; this bounds the memo of raw text -> normalized + fingerprint. */
+const STATEMENT_CACHE_ENTRIES = 2000;
+
+let current: AgentHandle | undefined;
+
+/**
+ * Starts tracing, analysis and export once per process. Never throws: a bad setting is reported
+ * in one line on stderr and the application runs untraced.
+ */
+export function startAgent(options: StartOptions = {}): AgentHandle {
+  if (current) return current;
+  const env = options.env ?? process.env;
+  try {
+    current = start(env, options.exitHooks !== false);
+  } catch (err) {
+    process.stderr.write(`otel-perf-agent: could not start, the application runs untraced: ${describeError(err)}\n`);
+    current = disabledAgent('start failed');
+  }
+  return current;
+}
+
+export function getAgent(): AgentHandle | undefined {
+  return current;
+}
+
+function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
+  if (/^\s*true\s*$/i.test(env.OTEL_SDK_DISABLED ?? '')) return disabledAgent('OTEL_SDK_DISABLED');
+  installDefaultLogger(env);
+
+  const loaded = loadConfig(env);
+  if (!loaded.ok) {
+    process.stderr.write(formatIssues(loaded.issues) + '\n');
+    return disabledAgent('invalid configuration');
+  }
+  const store = new ConfigStore(loaded);
+  const config = store.current;
+
+  const exporter = createExporter(env);
+  const queue = exporter ? new ExportQueue(exporter, exportQueueOptionsFromEnv(env)) : undefined;
+  const spanProcessors: SpanProcessor[] = [new DbStatementProcessor(new StatementCache(STATEMENT_CACHE_ENTRIES))];
+  if (queue) spanProcessors.push(queue);
+
+  const sdk = new NodeSDK({
+    instrumentations: createInstrumentations(config),
+    spanProcessors,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampling.rate) }),
+    // Traces only: without these NodeSDK would also start OTLP metrics and logs exporters.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  log.info(`started (${config.env}); exporting ${exporter ? exporter.description : 'nowhere (OTEL_TRACES_EXPORTER=none)'}`);
+
+  const flush = async (): Promise<void> => {
+    if (queue) await queue.forceFlush();
+  };
+  const removeHooks = exitHooks && queue ? installExitHooks(
+    { flush, hasPending: () => hasPending(queue), drainSync: () => queue.drainSync() },
+    exportTimeout(exporter),
+  ) : () => undefined;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    enabled: true,
+    get config() {
+      return store.current;
+    },
+    updateConfig: (patch) => store.update(patch),
+    flush,
+    shutdown() {
+      stopped ??= (async () => {
+        removeHooks();
+        await sdk.shutdown();
+        current = undefined;
+      })();
+      return stopped;
+    },
+  };
+}
+
+function hasPending(queue: ExportQueue): boolean {
+  const { queued, inFlight } = queue.stats;
+  return queued + inFlight > 0;
+}
+
+function exportTimeout(exporter: AgentExporter | null): number {
+  return exporter?.description.startsWith('otlp') ? 10_000 : 1_000;
+}
+
+function disabledAgent(reason: string): AgentHandle {
+  return {
+    enabled: false,
+    config: undefined,
+    updateConfig: () => ({ ok: false, issues: [{ key: '(agent)', env: '-', value: reason, allowed: 'a running agent', source: 'runtime' }] }),
+    flush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,163 @@
+import { context, TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
+import type { Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { log } from '../util/log';
+import type { AgentExporter } from './create-exporter';
+
+export interface ExportQueueOptions {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+}
+
+/** OTEL_BSP_* as the specification defines them, with its defaults. */
+export function exportQueueOptionsFromEnv(env: NodeJS.ProcessEnv): ExportQueueOptions {
+  const read = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const n = Number(raw);
+    if (Number.isFinite(n) && n > 0) return n;
+    log.warn(`${name}=${JSON.stringify(raw)} is not a positive number; using ${fallback}.`);
+    return fallback;
+  };
+  const maxQueueSize = read('OTEL_BSP_MAX_QUEUE_SIZE', 2048);
+  return {
+    maxQueueSize,
+    maxExportBatchSize: Math.min(read('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512), maxQueueSize),
+    scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY', 5000),
+    exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT', 30000),
+  };
+}
+
+/**
+ * A bounded batching processor, like the SDK's BatchSpanProcessor, with one addition the agent
+ * needs: `drainSync()` delivers whatever is still queued or in flight when the process exits,
+ * because an application that calls `process.exit()` leaves no event loop to finish an export.
+ */
+export class ExportQueue implements SpanProcessor {
+  private queue: ReadableSpan[] = [];
+  private readonly inFlight = new Set<ReadableSpan[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private dropped = 0;
+  private exported = 0;
+  private closed = false;
+
+  constructor(
+    private readonly target: AgentExporter,
+    private readonly options: ExportQueueOptions,
+  ) {}
+
+  onStart(_span: Span, _parentContext: Context): void {
+    // nothing to do at start
+  }
+
+  /** Spans reach the queue here when they were sampled; the trace buffer may add others with `add`. */
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    this.add(span);
+  }
+
+  add(span: ReadableSpan): void {
+    if (this.closed) return;
+    if (this.queue.length >= this.options.maxQueueSize) {
+      this.dropped++;
+      log.warnOnce('export-queue-full', `export queue full (${this.options.maxQueueSize} spans): spans are being dropped; is the collector reachable?`);
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.options.maxExportBatchSize) this.exportBatch();
+    else this.schedule();
+  }
+
+  get stats(): { queued: number; inFlight: number; dropped: number; exported: number } {
+    let inFlight = 0;
+    for (const batch of this.inFlight) inFlight += batch.length;
+    return { queued: this.queue.length, inFlight, dropped: this.dropped, exported: this.exported };
+  }
+
+  async forceFlush(): Promise<void> {
+    const pending: Promise<void>[] = [];
+    while (this.queue.length > 0) pending.push(this.exportBatch());
+    for (const batch of this.inFlight) pending.push(this.settled(batch));
+    await Promise.all(pending);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    await this.forceFlush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.target.exporter.shutdown();
+  }
+
+  /** Synchronous delivery of everything not yet acknowledged; for the `exit` event only. */
+  drainSync(): void {
+    const spans: ReadableSpan[] = [];
+    for (const batch of this.inFlight) spans.push(...batch);
+    spans.push(...this.queue);
+    this.queue = [];
+    this.inFlight.clear();
+    if (spans.length === 0) return;
+    if (this.target.exportSync(spans)) this.exported += spans.length;
+    else this.dropped += spans.length;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      while (this.queue.length > 0) void this.exportBatch();
+    }, this.options.scheduledDelayMillis);
+    this.timer.unref(); // never keep the host alive for telemetry
+  }
+
+  private readonly waiters = new Map<ReadableSpan[], Promise<void>>();
+
+  private settled(batch: ReadableSpan[]): Promise<void> {
+    return this.waiters.get(batch) ?? Promise.resolve();
+  }
+
+  private exportBatch(): Promise<void> {
+    if (this.timer && this.queue.length <= this.options.maxExportBatchSize) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.queue.splice(0, this.options.maxExportBatchSize);
+    if (batch.length === 0) return Promise.resolve();
+    this.inFlight.add(batch);
+    const done = new Promise<void>((resolve) => {
+      const timeout = setTimeout(() => finish(false, 'timed out'), this.options.exportTimeoutMillis);
+      timeout.unref();
+      let finished = false;
+      const finish = (ok: boolean, why?: string): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timeout);
+        if (this.inFlight.delete(batch)) {
+          if (ok) this.exported += batch.length;
+          else {
+            this.dropped += batch.length;
+            log.warnOnce(`export-failed:${why}`, `export of ${batch.length} spans failed (${why}); later failures of this kind are counted, not logged.`);
+          }
+        }
+        this.waiters.delete(batch);
+        resolve();
+      };
+      // Export without tracing, or the exporter's own HTTP request would become a span.
+      context.with(suppressTracing(context.active()), () => {
+        try {
+          this.target.exporter.export(batch, (result) =>
+            finish(result.code === ExportResultCode.SUCCESS, result.error?.message ?? 'rejected'),
+          );
+        } catch (err) {
+          finish(false, (err as Error).message);
+        }
+      });
+    });
+    // A synchronous exporter may already have finished; remember only what is still pending.
+    if (this.inFlight.has(batch)) this.waiters.set(batch, done);
+    return done;
+  }
+}

@@ -1,0 +1,17 @@
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { AgentConfig } from './config';
+
+/**
+ * The official contrib instrumentations; the agent's work starts where they stop. Drivers are
+ * patched when the application requires them, so this must run before the app loads `pg`.
+ */
+export function createInstrumentations(config: AgentConfig): Instrumentation[] {
+  return [
+    new HttpInstrumentation(),
+    new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
+    new MySQL2Instrumentation(),
+  ];
+}

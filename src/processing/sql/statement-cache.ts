@@ -1,0 +1,68 @@
+import { fingerprint } from './fingerprint';
+import { normalizeSql } from './normalize';
+
+export interface NormalizedStatement {
+  /** The statement with every literal replaced by `?` (`perf.query.pattern`). */
+  readonly statement: string;
+  /** 16 lowercase hex digits (`perf.query.fingerprint`). */
+  readonly fingerprint: string;
+}
+
+/**
+ * Bounded LRU memo of `normalizeSql` + `fingerprint`, keyed by the raw statement. Applications
+ * send the same few texts over and over (a parameterized query is the same text every time),
+ * so most spans are a Map lookup instead of a scan.
+ *
+ * A Map iterates in insertion order, so re-inserting on a hit keeps the least recently used
+ * entry first, and that is the one evicted.
+ */
+export class StatementCache {
+  private readonly entries = new Map<string, NormalizedStatement>();
+  private readonly maxEntries: number;
+  private readonly maxKeyLength: number;
+
+  /**
+   * @param maxEntries most statements kept; 0 (or an invalid value) disables caching.
+   * @param maxKeyLength longer statements are normalized every time: they are rarely repeated,
+   *   and one of them would hold much more memory than a typical entry.
+   */
+  constructor(maxEntries: number, maxKeyLength = 4096) {
+    this.maxEntries = nonNegativeInteger(maxEntries);
+    this.maxKeyLength = nonNegativeInteger(maxKeyLength);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(raw: string): NormalizedStatement {
+    if (raw.length > this.maxKeyLength || this.maxEntries === 0) return compute(raw);
+    const hit = this.entries.get(raw);
+    if (hit !== undefined) {
+      this.entries.delete(raw);
+      this.entries.set(raw, hit);
+      return hit;
+    }
+    const value = compute(raw);
+    if (this.entries.size >= this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+    this.entries.set(raw, value);
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function compute(raw: string): NormalizedStatement {
+  const statement = normalizeSql(raw);
+  // Frozen because cached results are shared by every caller.
+  return Object.freeze({ statement, fingerprint: fingerprint(statement) });
+}
+
+/** Bounds come from configuration; a bad one disables the cache rather than throwing. */
+function nonNegativeInteger(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
