@@ -59,6 +59,8 @@ export interface ReceivedRequest {
   /** body size after decompression */
   rawBytes: number;
   spanCount: number;
+  /** the request headers as Node parsed them (lowercase names) */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface ReceiverOptions {

@@ -62,7 +62,7 @@ async function startOtlpReceiver({ port = 0, host = '127.0.0.1', forwardTo, keep
       }
       ok();
       if (forward) forward(req.headers, wire);
-      const record = { path, contentType, contentEncoding, wireBytes: wire.length, rawBytes: raw.length, spanCount: spans.length };
+      const record = { path, contentType, contentEncoding, wireBytes: wire.length, rawBytes: raw.length, spanCount: spans.length, headers: req.headers };
       requests.push(record);
       if (keepSpans) for (const s of spans) all.push(s);
       if (onSpans) {

@@ -56,44 +56,58 @@ export function normalizeSql(text: string): string {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    const c1 = i + 1 < n ? text.charCodeAt(i + 1) : 0;
     let end = i + 1;
     let kind = OPERATOR;
 
-    if (isSpace(c)) {
+    // Most frequent first: words, then spaces.
+    if (isWordStart(c)) {
+      end = wordCharsEnd(text, end);
+      const quote = prefixedQuote(text, i, end);
+      if (quote > 0) {
+        // E'...' takes backslash escapes; B'', X'', N'', U&'' are plain strings with a prefix.
+        end = (c | 0x20) === 0x65 ? escapeStringEnd(text, quote + 1) : stringEnd(text, quote + 1);
+        out.literal(i, end);
+        kind = VALUE;
+      } else {
+        kind = WORD;
+      }
+    } else if (isSpace(c)) {
       while (end < n && isSpace(text.charCodeAt(end))) end++;
-      out.separator(i, end);
+      // A lone space that is already in the right place stays in the verbatim run: most
+      // statements are written with single spaces, and every break in a run costs a slice.
+      if (c !== SPACE || end !== i + 1 || !out.canKeepSpace(i)) out.separator(i, end);
       i = end;
       continue;
-    }
-    if ((c === MINUS && c1 === MINUS) || (c === SLASH && c1 === STAR)) {
-      end = c === MINUS ? lineCommentEnd(text, i + 2) : blockCommentEnd(text, i + 2);
-      out.separator(i, end);
-      i = end;
-      continue;
-    }
-
-    if (c === QUOTE) {
-      end = stringEnd(text, i + 1);
-      out.literal(i, end);
-      kind = VALUE;
-    } else if (c === DQUOTE || c === BACKTICK) {
-      end = quotedEnd(text, i + 1, c);
-      kind = IDENT;
-    } else if (isDigit(c) || (c === DOT && isDigit(c1))) {
+    } else if (isDigit(c) || (c === DOT && isDigit(charAt(text, i + 1)))) {
       end = numberEnd(text, i);
       out.literal(i, end);
       kind = VALUE;
-    } else if (
-      c === MINUS &&
-      (isDigit(c1) || (c1 === DOT && isDigit(text.charCodeAt(i + 2)))) &&
-      expectsValue(prev, text, wordStart, wordEnd)
-    ) {
-      end = numberEnd(text, i + 1);
+    } else if (c === QUOTE) {
+      end = stringEnd(text, i + 1);
       out.literal(i, end);
       kind = VALUE;
+    } else if (c === MINUS || c === SLASH) {
+      const c1 = charAt(text, i + 1);
+      if ((c === MINUS && c1 === MINUS) || (c === SLASH && c1 === STAR)) {
+        end = c === MINUS ? lineCommentEnd(text, i + 2) : blockCommentEnd(text, i + 2);
+        out.separator(i, end);
+        i = end;
+        continue;
+      }
+      if (
+        c === MINUS &&
+        (isDigit(c1) || (c1 === DOT && isDigit(charAt(text, i + 2)))) &&
+        expectsValue(prev, text, wordStart, wordEnd)
+      ) {
+        end = numberEnd(text, i + 1);
+        out.literal(i, end);
+        kind = VALUE;
+      }
+    } else if (c === DQUOTE || c === BACKTICK) {
+      end = quotedEnd(text, i + 1, c);
+      kind = IDENT;
     } else if (c === DOLLAR) {
-      if (isDigit(c1)) {
+      if (isDigit(charAt(text, i + 1))) {
         end = digitsEnd(text, i + 1); // $1: a bind parameter, kept as is
         kind = VALUE;
       } else {
@@ -103,17 +117,6 @@ export function normalizeSql(text: string): string {
           out.literal(i, end);
           kind = VALUE;
         }
-      }
-    } else if (isWordStart(c)) {
-      end = wordCharsEnd(text, i + 1);
-      const quote = prefixedQuote(text, i, end);
-      if (quote > 0) {
-        // E'...' takes backslash escapes; B'', X'', N'', U&'' are plain strings with a prefix.
-        end = (c | 0x20) === 0x65 ? escapeStringEnd(text, quote + 1) : stringEnd(text, quote + 1);
-        out.literal(i, end);
-        kind = VALUE;
-      } else {
-        kind = WORD;
       }
     } else if (c === LPAREN || c === LBRACKET) {
       kind = OPEN;
@@ -194,7 +197,7 @@ export function normalizeSql(text: string): string {
 class Output {
   private readonly parts: string[] = [];
   private from = 0; // start of the input run not yet copied
-  private spaced = false; // the last part is a separating space
+  private spaced = false; // the output so far ends with a space
 
   constructor(private readonly text: string) {}
 
@@ -209,6 +212,11 @@ class Output {
     this.parts.push('?');
     this.spaced = false;
     this.from = end;
+  }
+
+  /** Whether a single space at `i` can be copied as it is: something precedes it, not a space. */
+  canKeepSpace(i: number): boolean {
+    return this.from < i || (this.parts.length > 0 && !this.spaced);
   }
 
   separator(start: number, end: number): void {
@@ -245,7 +253,8 @@ class Output {
   private copy(end: number): void {
     if (end > this.from) {
       this.parts.push(this.text.slice(this.from, end));
-      this.spaced = false;
+      // The run may end with a space that canKeepSpace let through.
+      this.spaced = this.text.charCodeAt(end - 1) === SPACE;
     }
     this.from = end;
   }
@@ -269,9 +278,9 @@ function wordIs(text: string, start: number, end: number, lower: string): boolea
 function prefixedQuote(text: string, start: number, end: number): number {
   if (end - start !== 1) return -1;
   const p = text.charCodeAt(start) | 0x20;
-  const next = text.charCodeAt(end);
+  const next = charAt(text, end);
   if (next === QUOTE && (p === 0x65 || p === 0x62 || p === 0x78 || p === 0x6e)) return end;
-  if (p === 0x75 && next === AMP && text.charCodeAt(end + 1) === QUOTE) return end + 1;
+  if (p === 0x75 && next === AMP && charAt(text, end + 1) === QUOTE) return end + 1;
   return -1;
 }
 
@@ -287,7 +296,7 @@ function stringEnd(text: string, i: number): number {
   for (;;) {
     const q = text.indexOf("'", i);
     if (q < 0) return n;
-    const next = q + 1 < n ? text.charCodeAt(q + 1) : -1;
+    const next = charAt(text, q + 1);
     if (oddBackslashesBefore(text, q, start) && !endsValue(next)) {
       i = q + 1;
     } else if (next === QUOTE) {
@@ -319,7 +328,7 @@ function escapeStringEnd(text: string, i: number): number {
     if (c === BACKSLASH) {
       i++;
     } else if (c === QUOTE) {
-      if (text.charCodeAt(i + 1) !== QUOTE) return i + 1;
+      if (charAt(text, i + 1) !== QUOTE) return i + 1;
       i++;
     }
   }
@@ -332,7 +341,7 @@ function quotedEnd(text: string, i: number, quote: number): number {
   for (;;) {
     const q = text.indexOf(ch, i);
     if (q < 0) return text.length;
-    if (text.charCodeAt(q + 1) !== quote) return q + 1;
+    if (charAt(text, q + 1) !== quote) return q + 1;
     i = q + 2;
   }
 }
@@ -366,7 +375,7 @@ function blockCommentEnd(text: string, i: number): number {
     if (k > i && text.charCodeAt(k - 1) === SLASH) {
       depth++;
       i = k + 1;
-    } else if (text.charCodeAt(k + 1) === SLASH) {
+    } else if (charAt(text, k + 1) === SLASH) {
       if (--depth === 0) return k + 2;
       i = k + 2;
     } else {
@@ -377,23 +386,23 @@ function blockCommentEnd(text: string, i: number): number {
 
 /** End of a number starting at `i` (a digit or `.`): 42, 1_000, .5, 1.5e-3, 0x1F, 0b101, 0o17. */
 function numberEnd(text: string, i: number): number {
-  const radix = text.charCodeAt(i + 1) | 0x20;
+  const radix = charAt(text, i + 1) | 0x20;
   if (
     text.charCodeAt(i) === 0x30 &&
     (radix === 0x78 || radix === 0x62 || radix === 0x6f) &&
-    isAlnum(text.charCodeAt(i + 2))
+    isAlnum(charAt(text, i + 2))
   ) {
     let j = i + 3;
-    while (isAlnum(text.charCodeAt(j)) || text.charCodeAt(j) === 0x5f) j++;
+    while (isAlnum(charAt(text, j)) || charAt(text, j) === 0x5f) j++;
     return j;
   }
   let j = digitsEnd(text, i);
-  if (text.charCodeAt(j) === DOT && text.charCodeAt(j + 1) !== DOT) j = digitsEnd(text, j + 1);
-  if ((text.charCodeAt(j) | 0x20) === 0x65) {
+  if (charAt(text, j) === DOT && charAt(text, j + 1) !== DOT) j = digitsEnd(text, j + 1);
+  if ((charAt(text, j) | 0x20) === 0x65) {
     let k = j + 1;
-    const sign = text.charCodeAt(k);
+    const sign = charAt(text, k);
     if (sign === PLUS || sign === MINUS) k++;
-    if (isDigit(text.charCodeAt(k))) j = digitsEnd(text, k);
+    if (isDigit(charAt(text, k))) j = digitsEnd(text, k);
   }
   return j;
 }
@@ -415,6 +424,11 @@ function isSpace(c: number): boolean {
   return c === SPACE || (c >= TAB && c <= CR);
 }
 
+/** The char code at `i`, or -1 past the end (so callers need no bounds check). */
+function charAt(text: string, i: number): number {
+  return i < text.length ? text.charCodeAt(i) : -1;
+}
+
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
@@ -425,9 +439,18 @@ function isAlnum(c: number): boolean {
 
 /** Letters, `_` and anything non-ASCII start identifiers, as in PostgreSQL. */
 function isWordStart(c: number): boolean {
-  return ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x5f || c >= 0x80;
+  return c >= 0x80 || (c >= 0 && WORD_ASCII[c] === 2);
 }
 
+/** Identifiers continue with those, digits and `$`. */
 function isWordChar(c: number): boolean {
-  return isWordStart(c) || isDigit(c) || c === DOLLAR;
+  return c >= 0x80 || (c >= 0 && WORD_ASCII[c] !== 0);
+}
+
+// ASCII word characters: 2 starts a word, 1 only continues one. A table lookup is cheaper
+// than a chain of range tests, and word characters are most of any statement.
+const WORD_ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+  WORD_ASCII[c] = letter || c === 0x5f ? 2 : isDigit(c) || c === DOLLAR ? 1 : 0;
 }

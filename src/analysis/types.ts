@@ -1,0 +1,78 @@
+import type { Attributes, SpanKind } from '@opentelemetry/api';
+import type { AgentConfig } from '../config';
+
+/** Where the application issued a query: the first stack frame outside node_modules and the agent. */
+export interface CallSite {
+  filepath: string;
+  lineno: number;
+  function?: string;
+}
+
+/** One ended span of a local trace, as analyzers see it. Times are epoch milliseconds. */
+export interface SpanView {
+  readonly spanId: string;
+  /** undefined for the local root (or when the parent is in another process) */
+  readonly parentSpanId: string | undefined;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly durationMs: number;
+  /** A database client span (it has db.system.name or db.system). */
+  readonly isDb: boolean;
+  /** Normalized statement (literals replaced by ?); only on database spans. */
+  readonly statement?: string;
+  /** perf.query.fingerprint; only on database spans. */
+  readonly fingerprint?: string;
+  /** db.system.name (or db.system), e.g. postgresql, mysql */
+  readonly dbSystem?: string;
+  /** The span's status was ERROR. */
+  readonly error: boolean;
+  readonly attributes: Readonly<Attributes>;
+  /** Resolved lazily: formatting a stack costs tens of microseconds, so only findings ask for it. */
+  callSite(): CallSite | undefined;
+}
+
+/** The spans of one request in this process, handed to every analyzer when its local root ends. */
+export interface TraceView {
+  readonly traceId: string;
+  readonly root: SpanView;
+  /** Every span of the local trace that ended before the root did, root included, in end order. */
+  readonly spans: readonly SpanView[];
+  readonly dbSpans: readonly SpanView[];
+  /** `GET /members/:id/payments` (method + route when known), else the root span's name. */
+  readonly operation: string;
+  childrenOf(spanId: string): readonly SpanView[];
+}
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** What an analyzer reports; becomes one `perf.finding` span event on the local root. */
+export interface Finding {
+  /** n_plus_one, slow_query, query_count, execution_time, or a plugin's own (lowercase_words). */
+  type: string;
+  severity: Severity;
+  message: string;
+  recommendation: string;
+  fingerprint?: string;
+  /** The normalized statement. */
+  pattern?: string;
+  repeatCount?: number;
+  totalMs?: number;
+  maxMs?: number;
+  callSite?: CallSite;
+  /** The spans the finding is about (for compression and reports). */
+  spanIds?: string[];
+}
+
+export interface AnalyzerContext {
+  readonly config: AgentConfig;
+}
+
+/** A built-in or plugin analyzer. `analyze` must be synchronous and fast (microseconds per span). */
+export interface Analyzer {
+  readonly name: string;
+  analyze(trace: TraceView, context: AnalyzerContext): Finding[] | Finding | null | undefined | void;
+}
