@@ -1,12 +1,13 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigStore, formatIssues, loadConfig, type AgentConfig, type UpdateResult } from './config';
 import { createExporter, type AgentExporter } from './export/create-exporter';
 import { ExportQueue, exportQueueOptionsFromEnv } from './export/export-queue';
-import { createInstrumentations } from './instrumentations';
+import { createInstrumentations } from './instrumentation';
 import { installExitHooks } from './lifecycle/exit-hooks';
-import { DbStatementProcessor } from './processing/db-statement-processor';
-import { StatementCache } from './processing/sql';
+import { loadPlugins } from './plugins/load-plugins';
+import { analyzerRegistry } from './plugins/registry';
+import { createPipeline } from './processing/pipeline';
+import { PerfSampler } from './sampling';
 import { installDefaultLogger, log } from './util/log';
 import { describeError } from './util/safe';
 
@@ -25,9 +26,6 @@ export interface AgentHandle {
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
-
-/** Normalized statements repeat; this bounds the memo of raw text -> normalized + fingerprint. */
-const STATEMENT_CACHE_ENTRIES = 2000;
 
 let current: AgentHandle | undefined;
 
@@ -65,13 +63,15 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
 
   const exporter = createExporter(env);
   const queue = exporter ? new ExportQueue(exporter, exportQueueOptionsFromEnv(env)) : undefined;
-  const spanProcessors: SpanProcessor[] = [new DbStatementProcessor(new StatementCache(STATEMENT_CACHE_ENTRIES))];
-  if (queue) spanProcessors.push(queue);
+  for (const problem of loadPlugins(config.plugins, analyzerRegistry)) process.stderr.write(`otel-perf-agent: ${problem}\n`);
+  const pipeline = createPipeline(store, queue);
+  const sampler = new PerfSampler(config.sampling);
+  store.onChange((changed) => sampler.update(changed.sampling));
 
   const sdk = new NodeSDK({
     instrumentations: createInstrumentations(config),
-    spanProcessors,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampling.rate) }),
+    spanProcessors: pipeline.processors,
+    sampler,
     // Traces only: without these NodeSDK would also start OTLP metrics and logs exporters.
     metricReaders: [],
     logRecordProcessors: [],

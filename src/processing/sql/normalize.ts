@@ -30,13 +30,27 @@ const DOLLAR = 36, AMP = 38, QUOTE = 39, DQUOTE = 34, BACKTICK = 96, BACKSLASH =
 const LPAREN = 40, RPAREN = 41, STAR = 42, PLUS = 43, COMMA_CH = 44, MINUS = 45, DOT = 46;
 const SLASH = 47, COLON = 58, SEMI = 59, QMARK = 63, LBRACKET = 91, RBRACKET = 93, PIPE = 124;
 
-/** Words after which a `-` directly before a number is a sign, not a subtraction. */
+// ASCII word characters: 2 starts a word, 1 only continues one. A table lookup is cheaper
+// than a chain of range tests, and word characters are most of any statement.
+const WORD_ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+  WORD_ASCII[c] = letter || c === 0x5f ? 2 : isDigit(c) || c === DOLLAR ? 1 : 0;
+}
+
+/** Words after which a value is expected: a `-` before a number is its sign, `?` a placeholder. */
 const VALUE_KEYWORDS = new Set([
   'all', 'and', 'any', 'between', 'by', 'case', 'default', 'distinct', 'else', 'escape', 'for',
   'from', 'having', 'ilike', 'in', 'is', 'like', 'limit', 'not', 'offset', 'on', 'or', 'return',
   'returning', 'select', 'set', 'some', 'then', 'to', 'values', 'when', 'where',
 ]);
 
+/**
+ * `SELECT * FROM t WHERE a = 'x' AND b IN (1, 2) -- c` -> `SELECT * FROM t WHERE a = ? AND b IN (?)`.
+ * Also: `$1` parameters, identifiers (quoted or not) and casts are kept; `IN (...)` and
+ * `ARRAY[...]` lists of values become one `?`; repeated identical `VALUES` tuples become one;
+ * whitespace and comments become one space; a trailing `;` is dropped; keywords keep their case.
+ */
 export function normalizeSql(text: string): string {
   const n = text.length;
   const out = new Output(text);
@@ -153,12 +167,11 @@ export function normalizeSql(text: string): string {
       listMark = -1;
       if (c === RPAREN && depth > 0) depth--;
       if (values === V_TUPLE && c === RPAREN && depth === tupleDepth) {
-        const tuple = out.since(tupleMark, end);
         if (firstTuple === undefined) {
-          firstTuple = tuple;
+          firstTuple = out.since(tupleMark, end);
           keepMark = out.mark(end);
           values = V_AFTER;
-        } else if (tuple === firstTuple) {
+        } else if (out.matches(tupleMark, end, firstTuple)) {
           out.rewind(keepMark, end);
           values = V_AFTER;
         } else {
@@ -240,6 +253,20 @@ class Output {
   since(mark: number, end: number): string {
     this.copy(end);
     return this.parts.slice(mark).join('');
+  }
+
+  /** Whether the output since `mark`, with input copied up to `end`, equals `expected`. */
+  matches(mark: number, end: number, expected: string): boolean {
+    this.copy(end);
+    let offset = 0;
+    for (let k = mark; k < this.parts.length; k++) {
+      const part = this.parts[k];
+      if (offset + part.length > expected.length) return false;
+      for (let j = 0; j < part.length; j++, offset++) {
+        if (part.charCodeAt(j) !== expected.charCodeAt(offset)) return false;
+      }
+    }
+    return offset === expected.length;
   }
 
   finish(): string {
@@ -447,10 +474,3 @@ function isWordChar(c: number): boolean {
   return c >= 0x80 || (c >= 0 && WORD_ASCII[c] !== 0);
 }
 
-// ASCII word characters: 2 starts a word, 1 only continues one. A table lookup is cheaper
-// than a chain of range tests, and word characters are most of any statement.
-const WORD_ASCII = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
-  WORD_ASCII[c] = letter || c === 0x5f ? 2 : isDigit(c) || c === DOLLAR ? 1 : 0;
-}

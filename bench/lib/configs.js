@@ -1,0 +1,147 @@
+'use strict';
+// The configurations the same application runs under. Each one is a list of preloads and the
+// environment they read; `exports` says where its telemetry goes (and so what to count).
+
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DIST_REGISTER = path.join(ROOT, 'dist', 'register.js');
+const PLAIN_OTEL = path.join(ROOT, 'bench', 'preload', 'plain-otel.js');
+
+function elasticStart() {
+  try {
+    return require.resolve('elastic-apm-node/start', { paths: [ROOT] });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @typedef {object} BenchConfig
+ * @property {string} name
+ * @property {string} description
+ * @property {() => string[]} preloads  modules for `--require`, resolved when the run starts
+ * @property {Record<string, string>} env
+ * @property {'none' | 'otlp' | 'elastic'} exports
+ * @property {boolean} [needsDist]  uses the agent's dist/
+ * @property {boolean} [mayFail]    a failure is reported, never fatal (third-party agents)
+ * @property {boolean} [quick]      part of --quick
+ * @property {boolean} [extra]      only with --only (cost breakdowns of plain OpenTelemetry)
+ */
+
+/** @type {BenchConfig[]} */
+const CONFIGS = [
+  {
+    name: 'none',
+    description: 'no agent',
+    preloads: () => [],
+    env: {},
+    exports: 'none',
+    quick: true,
+  },
+  {
+    name: 'otel',
+    description: 'plain OpenTelemetry: sdk-node + http + pg, BatchSpanProcessor, OTLP proto + gzip, 100%',
+    preloads: () => [PLAIN_OTEL],
+    env: {},
+    exports: 'otlp',
+    quick: true,
+  },
+  {
+    name: 'otel-ratio-0.1',
+    description: 'the same with ParentBased(TraceIdRatioBased(0.1))',
+    preloads: () => [PLAIN_OTEL],
+    env: { BENCH_OTEL_RATIO: '0.1' },
+    exports: 'otlp',
+  },
+  {
+    name: 'agent-dev',
+    description: 'this agent, PERF_AGENT_ENV=development (100%, analysis, compression)',
+    preloads: () => [DIST_REGISTER],
+    env: { PERF_AGENT_ENV: 'development' },
+    exports: 'otlp',
+    needsDist: true,
+    quick: true,
+  },
+  {
+    name: 'agent-prod',
+    description: 'this agent, PERF_AGENT_ENV=production (10%, keep-findings on)',
+    preloads: () => [DIST_REGISTER],
+    env: { PERF_AGENT_ENV: 'production' },
+    exports: 'otlp',
+    needsDist: true,
+    quick: true,
+  },
+  {
+    name: 'agent-prod-nokeep',
+    description: 'this agent, production with PERF_AGENT_SAMPLING_KEEP_FINDINGS=false',
+    preloads: () => [DIST_REGISTER],
+    env: { PERF_AGENT_ENV: 'production', PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'false' },
+    exports: 'otlp',
+    needsDist: true,
+  },
+  {
+    name: 'elastic',
+    description: 'elastic-apm-node 4.18.0, span compression on, metrics and central config off, to a discarding sink',
+    preloads: () => {
+      const start = elasticStart();
+      if (!start) throw new Error('elastic-apm-node is not installed');
+      return [start];
+    },
+    env: {
+      ELASTIC_APM_SERVICE_NAME: 'members-api',
+      ELASTIC_APM_SPAN_COMPRESSION_ENABLED: 'true',
+      ELASTIC_APM_METRICS_INTERVAL: '0s',
+      ELASTIC_APM_CENTRAL_CONFIG: 'false',
+      ELASTIC_APM_CLOUD_PROVIDER: 'none',
+      ELASTIC_APM_LOG_LEVEL: 'off',
+    },
+    exports: 'elastic',
+    mayFail: true,
+  },
+
+  // Cost breakdowns of plain OpenTelemetry, run only when named with --only.
+  {
+    name: 'otel-ratio-0',
+    description: 'plain OpenTelemetry, nothing sampled (instrumentation and context only)',
+    preloads: () => [PLAIN_OTEL],
+    env: { BENCH_OTEL_RATIO: '0' },
+    exports: 'otlp',
+    extra: true,
+  },
+  {
+    name: 'otel-noexport',
+    description: 'plain OpenTelemetry 100%, spans batched then dropped (no serialization, gzip or HTTP)',
+    preloads: () => [PLAIN_OTEL],
+    env: { BENCH_OTEL_EXPORTER: 'none' },
+    exports: 'none',
+    extra: true,
+  },
+  {
+    name: 'otel-noconnect',
+    description: 'plain OpenTelemetry 100% with instrumentation-pg ignoreConnectSpans',
+    preloads: () => [PLAIN_OTEL],
+    env: { BENCH_OTEL_PG_CONNECT_SPANS: 'false' },
+    exports: 'otlp',
+    extra: true,
+  },
+  {
+    name: 'otel-nogzip',
+    description: 'plain OpenTelemetry 100%, OTLP protobuf without gzip',
+    preloads: () => [PLAIN_OTEL],
+    env: { BENCH_OTEL_COMPRESSION: 'none' },
+    exports: 'otlp',
+    extra: true,
+  },
+];
+
+/** Variables of the harness's own environment that would change what a configuration measures. */
+const SCRUBBED = /^(OTEL_|PERF_AGENT_|ELASTIC_APM_|BENCH_|NODE_OPTIONS$|NODE_ENV$)/;
+
+function childEnv(extra) {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) if (!SCRUBBED.test(key)) env[key] = value;
+  return { ...env, ...extra };
+}
+
+module.exports = { CONFIGS, ROOT, DIST_REGISTER, childEnv };

@@ -1,0 +1,280 @@
+'use strict';
+// One run of the application under one configuration: receiver (or Elastic sink) up, app up,
+// optional warm-up, measured load, SIGTERM, exit, telemetry summary. Every failure is returned
+// as { ok: false, error }, never thrown, and every process it started is gone when it returns.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const { ROOT, childEnv } = require('./configs');
+const { spawnNode, waitForLine, stop, describeOutput, formatExit } = require('./processes');
+const { startElasticSink } = require('./elastic-sink');
+const { sampleRss } = require('./rss');
+const { median, max } = require('./stats');
+
+const SERVER = path.join(ROOT, 'examples', 'members-api', 'server.js');
+const RECEIVER = path.join(ROOT, 'bench', 'lib', 'receiver-process.js');
+const CPU_PROBE = path.join(ROOT, 'bench', 'preload', 'cpu-probe.js');
+
+const N_PLUS_ONE = '/members/1/payments';
+/** The load: per connection, in turn, three N+1 requests, one batched, one healthy. */
+const MIX = [N_PLUS_ONE, N_PLUS_ONE, N_PLUS_ONE, '/members/1/payments-batched', '/members/1'];
+
+const TIMEOUTS = {
+  receiverStart: 10_000,
+  appStart: 30_000,
+  probeMark: 5_000,
+  /** beyond the load's own duration */
+  loadSlack: 30_000,
+  /** amount-based loads (the N+1 phase) */
+  amountLoad: 60_000,
+  /** in-flight grace 3 s + exit grace 5 s in the app, plus an exporter's last flush */
+  appStop: 20_000,
+  receiverStop: 10_000,
+};
+
+/** More failed requests than this share fails the run; fewer are reported. */
+const MAX_ERROR_SHARE = 0.01;
+
+/**
+ * @param {import('./configs').BenchConfig} config
+ * @param {{ phase: 'load' | 'n1' | 'soak', durationSec: number, warmupSec: number, connections: number,
+ *           n1Requests: number, log: (line: string) => void }} opts
+ */
+async function runConfig(config, opts) {
+  const started = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-bench-'));
+  const probeFile = path.join(tmp, 'cpu.json');
+  /** @type {any} */
+  const result = { config: config.name, phase: opts.phase, ok: false, notes: [] };
+  let receiver;
+  let sink;
+  let app;
+  let rss;
+  try {
+    receiver = spawnNode([RECEIVER], { env: childEnv({}), cwd: ROOT, name: 'otlp receiver' });
+    const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, TIMEOUTS.receiverStart, 'listening line');
+    if (config.exports === 'elastic') sink = await startElasticSink();
+
+    const args = [];
+    for (const preload of config.preloads()) args.push('--require', preload);
+    args.push('--require', CPU_PROBE, SERVER);
+    const env = childEnv({
+      PORT: '0',
+      OTEL_SERVICE_NAME: 'members-api',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
+      ...(sink ? { ELASTIC_APM_SERVER_URL: sink.url } : {}),
+      BENCH_CPU_PROBE_FILE: probeFile,
+      ...config.env,
+    });
+    const appStarted = Date.now();
+    app = spawnNode(args, { env, cwd: ROOT, name: `app (${config.name})` });
+    rss = sampleRss(app.pid);
+    const [, appUrl] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, TIMEOUTS.appStart, 'listening line');
+    result.startupMs = Date.now() - appStarted;
+
+    let warmupRequests = 0;
+    if (opts.phase === 'n1') {
+      rss.phase = 'load';
+      result.load = summarizeLoad(await load(appUrl, { amount: opts.n1Requests, paths: [N_PLUS_ONE], connections: opts.connections }));
+      result.servedRequests = result.load.requests;
+    } else {
+      rss.phase = 'warmup';
+      if (opts.warmupSec > 0) {
+        const warm = await load(appUrl, { durationSec: opts.warmupSec, paths: MIX, connections: opts.connections });
+        warmupRequests = warm.requests.total;
+      }
+      await mark(app, 1);
+      rss.phase = 'load';
+      const loadStarted = Date.now();
+      result.load = summarizeLoad(await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections }));
+      const loadEnded = Date.now();
+      rss.phase = 'stop';
+      await mark(app, 2);
+      result.servedRequests = warmupRequests + result.load.requests;
+      result.rss = summarizeRss(rss.samples, loadStarted, loadEnded, opts.phase === 'soak');
+    }
+
+    rss.phase = 'stop';
+    const appExit = await stop(app, 'SIGTERM', TIMEOUTS.appStop);
+    rss.stop();
+    if (appExit.code !== 0) throw new Error(`app exited with ${formatExit(appExit)} after SIGTERM${describeOutput(app)}`);
+
+    const receiverExit = await stop(receiver, 'SIGTERM', TIMEOUTS.receiverStop);
+    if (receiverExit.code !== 0) throw new Error(`receiver exited with ${formatExit(receiverExit)}${describeOutput(receiver)}`);
+    const summaryLine = receiver.out.tail.filter((l) => l.startsWith('{')).pop();
+    if (!summaryLine) throw new Error(`receiver printed no summary${describeOutput(receiver)}`);
+    const otlp = JSON.parse(summaryLine);
+    result.telemetry = sink ? elasticTelemetry(sink.stats()) : otlpTelemetry(otlp);
+    if (sink && otlp.spans > 0) result.notes.push(`unexpected OTLP spans: ${otlp.spans}`);
+
+    if (opts.phase !== 'n1') {
+      const probe = readProbe(probeFile);
+      result.cpu = summarizeCpu(probe, result.load.requests);
+      if (result.rss) result.rss.maxRssMiB = probe.maxRssKiB / 1024;
+    }
+
+    check(config, result);
+    result.ok = true;
+  } catch (err) {
+    result.error = err && err.message ? err.message : String(err);
+  } finally {
+    if (rss) rss.stop();
+    // Normally both are gone already; after an error they are killed here.
+    if (app && !app.exitInfo) await stop(app, 'SIGKILL', 5_000).catch(() => undefined);
+    if (receiver && !receiver.exitInfo) await stop(receiver, 'SIGKILL', 5_000).catch(() => undefined);
+    if (sink) await sink.close().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    result.wallMs = Date.now() - started;
+  }
+  return result;
+}
+
+/** Asks the CPU probe for a snapshot and waits until it took it. */
+async function mark(app, n) {
+  app.kill('SIGUSR2');
+  await waitForLine(app, 'err', new RegExp(`^bench-cpu-probe: mark ${n}$`), TIMEOUTS.probeMark, `CPU probe mark ${n}`);
+}
+
+/** autocannon from this process; resolves with its result, or rejects on error or overrun. */
+function load(baseUrl, { durationSec, amount, paths, connections }) {
+  return new Promise((resolve, reject) => {
+    const guardMs = amount ? TIMEOUTS.amountLoad : durationSec * 1000 + TIMEOUTS.loadSlack;
+    let settled = false;
+    const instance = autocannon(
+      {
+        url: baseUrl,
+        connections,
+        ...(amount ? { amount } : { duration: durationSec }),
+        requests: paths.map((p) => ({ method: 'GET', path: p })),
+        timeout: 10,
+      },
+      (err, res) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(guard);
+        if (err) reject(err);
+        else resolve(res);
+      },
+    );
+    const guard = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      instance.stop();
+      reject(new Error(`load did not finish within ${guardMs} ms`));
+    }, guardMs);
+  });
+}
+
+function summarizeLoad(res) {
+  const requests = res.requests.total;
+  return {
+    requests,
+    durationSec: res.duration,
+    rps: res.duration > 0 ? requests / res.duration : null,
+    p50Ms: res.latency.p50,
+    p90Ms: res.latency.p90,
+    p99Ms: res.latency.p99,
+    maxMs: res.latency.max,
+    ok2xx: res['2xx'],
+    non2xx: res.non2xx,
+    errors: res.errors,
+    timeouts: res.timeouts,
+  };
+}
+
+function summarizeRss(samples, loadStarted, loadEnded, keepSeries) {
+  const mib = (s) => s.kib / 1024;
+  const inLoad = samples.filter((s) => s.t >= loadStarted && s.t <= loadEnded);
+  const secondHalf = inLoad.filter((s) => s.t >= (loadStarted + loadEnded) / 2);
+  const out = {
+    samples: samples.length,
+    peakSampledMiB: max(samples.map(mib)),
+    steadyMiB: median(secondHalf.map(mib)),
+  };
+  if (keepSeries) out.series = inLoad.map((s) => ({ sec: (s.t - loadStarted) / 1000, mib: mib(s) }));
+  return out;
+}
+
+function readProbe(file) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error('the CPU probe wrote no file: the app did not reach a normal exit');
+  }
+  const probe = JSON.parse(text);
+  if (!Array.isArray(probe.marks) || probe.marks.length < 2) throw new Error(`CPU probe has ${probe.marks && probe.marks.length} marks, expected 2`);
+  return probe;
+}
+
+function summarizeCpu(probe, requests) {
+  const us = (c) => c.user + c.system;
+  const [start, end] = probe.marks;
+  const loadMs = (us(end.cpu) - us(start.cpu)) / 1000;
+  const toExitMs = (us(probe.exit.cpu) - us(start.cpu)) / 1000;
+  return {
+    loadMs,
+    toExitMs,
+    // Primary figure: from the start of the load to the exit, so the spans the load produced
+    // and that were only exported in the final flush are paid for.
+    perRequestMs: requests > 0 ? toExitMs / requests : null,
+    perRequestLoadOnlyMs: requests > 0 ? loadMs / requests : null,
+    rssAtStartMiB: start.rss / 1048576,
+    rssAtEndMiB: end.rss / 1048576,
+  };
+}
+
+/**
+ * traces, spans and bytes count request traces only (root = the HTTP server span); all* count
+ * everything, startup queries included.
+ */
+function otlpTelemetry(s) {
+  return {
+    posts: s.requests,
+    traces: s.requestTraces,
+    spans: s.requestSpans,
+    wireBytes: s.requestWireBytes,
+    rawBytes: s.requestRawBytes,
+    allTraces: s.traces,
+    allSpans: s.spans,
+    allWireBytes: s.wireBytes,
+    allRawBytes: s.rawBytes,
+  };
+}
+
+/** Elastic makes a transaction per request and drops spans outside one: all of it is requests. */
+function elasticTelemetry(s) {
+  return {
+    posts: s.requests,
+    traces: s.transactions,
+    spans: s.transactions + s.spans,
+    wireBytes: s.wireBytes,
+    rawBytes: s.rawBytes,
+    allTraces: s.transactions,
+    allSpans: s.transactions + s.spans,
+    allWireBytes: s.wireBytes,
+    allRawBytes: s.rawBytes,
+    metadataEvents: s.metadata,
+    decodeErrors: s.errors,
+  };
+}
+
+/** Turns a run that went through but measured nonsense into a failure, or adds notes. */
+function check(config, result) {
+  const l = result.load;
+  const bad = l.non2xx + l.errors + l.timeouts;
+  if (bad > 0) {
+    const msg = `${bad} failed requests of ${l.requests} (non-2xx ${l.non2xx}, errors ${l.errors}, timeouts ${l.timeouts})`;
+    if (l.requests === 0 || bad / Math.max(1, l.requests) > MAX_ERROR_SHARE) throw new Error(msg);
+    result.notes.push(msg);
+  }
+  if (l.requests === 0) throw new Error('no request completed');
+  if (config.exports !== 'none' && !(result.telemetry.traces > 0)) {
+    throw new Error(`no traces reached the ${config.exports === 'elastic' ? 'Elastic sink' : 'OTLP receiver'}`);
+  }
+  if (config.exports === 'none' && result.telemetry.allSpans > 0) result.notes.push(`exported ${result.telemetry.allSpans} spans with no exporter`);
+}
+
+module.exports = { runConfig, MIX, N_PLUS_ONE };

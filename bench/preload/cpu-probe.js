@@ -1,0 +1,29 @@
+'use strict';
+// Loaded with `--require` in every benchmark configuration (`none` too), after the agent under
+// test. It does nothing while the application serves requests: on each SIGUSR2 from the harness
+// (start and end of the measured load) it takes a snapshot of this process's CPU time and RSS,
+// and at exit it writes the snapshots, a final one and the kernel's peak RSS to the file named
+// by BENCH_CPU_PROBE_FILE. Without that variable it does nothing at all.
+
+const file = process.env.BENCH_CPU_PROBE_FILE;
+
+if (file) {
+  const fs = require('node:fs');
+  const snapshot = () => ({ t: Date.now(), cpu: process.cpuUsage(), rss: process.memoryUsage.rss() });
+  const marks = [];
+
+  process.on('SIGUSR2', () => {
+    marks.push(snapshot());
+    // The harness waits for this line, so the load starts only once the mark is taken.
+    process.stderr.write(`bench-cpu-probe: mark ${marks.length}\n`);
+  });
+
+  process.on('exit', (code) => {
+    const record = { pid: process.pid, exitCode: code, marks, exit: snapshot(), maxRssKiB: process.resourceUsage().maxRSS };
+    try {
+      fs.writeFileSync(file, JSON.stringify(record));
+    } catch (err) {
+      process.stderr.write(`bench-cpu-probe: could not write ${file}: ${err.message}\n`);
+    }
+  });
+}

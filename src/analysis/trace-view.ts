@@ -1,0 +1,108 @@
+import { SpanStatusCode, type SpanKind } from '@opentelemetry/api';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { resolveCallSite, type StackHolder } from '../processing/call-site';
+import type { CallSite, SpanView, TraceView } from './types';
+
+const NUMERIC_SEGMENT = /\/(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{24,})(?=\/|$)/gi;
+
+class ReadableSpanView implements SpanView {
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly durationMs: number;
+  readonly isDb: boolean;
+  readonly statement?: string;
+  readonly fingerprint?: string;
+  readonly dbSystem?: string;
+  readonly error: boolean;
+  readonly attributes: ReadableSpan['attributes'];
+
+  constructor(span: ReadableSpan, isRoot: boolean, private readonly holder: StackHolder | undefined) {
+    const a = span.attributes;
+    this.spanId = span.spanContext().spanId;
+    this.parentSpanId = isRoot ? undefined : span.parentSpanContext?.spanId;
+    this.name = span.name;
+    this.kind = span.kind;
+    this.startMs = hrTimeToMilliseconds(span.startTime);
+    this.durationMs = hrTimeToMilliseconds(span.duration);
+    this.endMs = this.startMs + this.durationMs;
+    const system = a['db.system.name'] ?? a['db.system'];
+    this.isDb = typeof system === 'string';
+    if (this.isDb) {
+      this.dbSystem = system as string;
+      const statement = a['db.query.text'] ?? a['db.statement'];
+      if (typeof statement === 'string') this.statement = statement;
+      const fingerprint = a['perf.query.fingerprint'];
+      if (typeof fingerprint === 'string') this.fingerprint = fingerprint;
+    }
+    this.error = span.status.code === SpanStatusCode.ERROR;
+    this.attributes = a;
+  }
+
+  callSite(): CallSite | undefined {
+    return resolveCallSite(this.holder);
+  }
+}
+
+/** A TraceView over the spans of one local trace; children are indexed on first use only. */
+export class BufferedTraceView implements TraceView {
+  readonly traceId: string;
+  readonly root: SpanView;
+  readonly spans: SpanView[];
+  readonly dbSpans: SpanView[];
+  private children: Map<string, SpanView[]> | undefined;
+  private operationName: string | undefined;
+
+  constructor(root: ReadableSpan, others: readonly ReadableSpan[], callSites: Map<string, StackHolder> | undefined) {
+    this.traceId = root.spanContext().traceId;
+    this.spans = [];
+    this.dbSpans = [];
+    for (const span of others) {
+      const view = new ReadableSpanView(span, false, callSites?.get(span.spanContext().spanId));
+      this.spans.push(view);
+      if (view.isDb) this.dbSpans.push(view);
+    }
+    this.root = new ReadableSpanView(root, true, callSites?.get(root.spanContext().spanId));
+    this.spans.push(this.root);
+    if (this.root.isDb) this.dbSpans.push(this.root);
+  }
+
+  get operation(): string {
+    this.operationName ??= operationOf(this.root);
+    return this.operationName;
+  }
+
+  childrenOf(spanId: string): readonly SpanView[] {
+    if (!this.children) {
+      this.children = new Map();
+      for (const span of this.spans) {
+        if (span.parentSpanId === undefined) continue;
+        const list = this.children.get(span.parentSpanId);
+        if (list) list.push(span);
+        else this.children.set(span.parentSpanId, [span]);
+      }
+    }
+    return this.children.get(spanId) ?? [];
+  }
+}
+
+/**
+ * `GET /members/:id/payments`: the route when a framework reported one, else the path with ids
+ * replaced, so operations stay few however many members there are.
+ */
+export function operationOf(root: SpanView): string {
+  const a = root.attributes;
+  const method = a['http.request.method'] ?? a['http.method'];
+  if (typeof method !== 'string') return root.name;
+  const route = a['http.route'];
+  if (typeof route === 'string' && route) return `${method} ${route}`;
+  let path = a['url.path'] ?? a['http.target'];
+  if (typeof path !== 'string') return root.name;
+  const query = path.indexOf('?');
+  if (query >= 0) path = path.slice(0, query);
+  return `${method} ${path.replace(NUMERIC_SEGMENT, '/:id')}`;
+}

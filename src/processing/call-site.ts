@@ -1,0 +1,79 @@
+import { createContextKey } from '@opentelemetry/api';
+import { dirname, relative, isAbsolute, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CallSite } from '../analysis/types';
+
+/**
+ * The application's call site of a query, captured when the app calls the driver and resolved
+ * only if a finding needs it. V8 records the frames when the stack is captured but formats them
+ * only when `.stack` is read, so a capture costs about a microsecond and the formatting (tens of
+ * microseconds) is paid for findings alone.
+ */
+export interface StackHolder {
+  stack?: unknown;
+  resolved?: CallSite | null;
+}
+
+/** Set in the OpenTelemetry context by the pool wrapper, read when the query span starts. */
+export const CALL_SITE_KEY = createContextKey('otel-perf-agent call site');
+
+const FRAMES = 24;
+// The agent's own files: dist/ when installed or built, src/ under ts-node or vitest.
+const AGENT_ROOT = dirname(__dirname) + sep;
+const NODE_MODULES = `${sep}node_modules${sep}`;
+
+export function captureStack(skipAbove?: (...args: never[]) => unknown): StackHolder {
+  const holder: StackHolder = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = FRAMES;
+  Error.captureStackTrace(holder, skipAbove ?? captureStack);
+  Error.stackTraceLimit = limit;
+  return holder;
+}
+
+interface V8CallSite {
+  getFileName(): string | null | undefined;
+  getLineNumber(): number | null;
+  getFunctionName(): string | null;
+  getMethodName(): string | null;
+  getTypeName(): string | null;
+}
+
+/** The first frame outside node internals, node_modules and the agent; memoized on the holder. */
+export function resolveCallSite(holder: StackHolder | undefined): CallSite | undefined {
+  if (!holder) return undefined;
+  if (holder.resolved !== undefined) return holder.resolved ?? undefined;
+  let frames: unknown;
+  const prepare = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = (_err, structured) => structured;
+    frames = holder.stack;
+  } catch {
+    frames = undefined;
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
+  holder.resolved = Array.isArray(frames) ? firstApplicationFrame(frames as V8CallSite[]) : null;
+  holder.stack = undefined; // release the frames
+  return holder.resolved ?? undefined;
+}
+
+function firstApplicationFrame(frames: V8CallSite[]): CallSite | null {
+  for (const frame of frames) {
+    let file = frame.getFileName();
+    if (!file || file.startsWith('node:') || file.startsWith('internal/')) continue;
+    if (file.startsWith('file://')) file = fileURLToPath(file);
+    if (!isAbsolute(file) || file.includes(NODE_MODULES) || file.startsWith(AGENT_ROOT)) continue;
+    const name = frame.getFunctionName() ?? frame.getMethodName();
+    const type = frame.getTypeName();
+    const fn = name ? (type && type !== 'Object' && !name.includes('.') ? `${type}.${name}` : name) : undefined;
+    return { filepath: file, lineno: frame.getLineNumber() ?? 0, ...(fn ? { function: fn } : {}) };
+  }
+  return null;
+}
+
+/** For messages: relative to the working directory when the file is below it. */
+export function displayPath(filepath: string): string {
+  const rel = relative(process.cwd(), filepath);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : filepath;
+}

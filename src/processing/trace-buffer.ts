@@ -1,0 +1,225 @@
+import { TraceFlags, type Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { annotateRoot, ATTR, summarize, type TraceSummary } from '../analysis/annotate';
+import { BufferedTraceView } from '../analysis/trace-view';
+import { SEVERITY_RANK, type Finding, type TraceView } from '../analysis/types';
+import type { AgentConfig } from '../config';
+import { log } from '../util/log';
+import { recordFailure } from '../util/safe';
+import { CALL_SITE_KEY, captureStack, type StackHolder } from './call-site';
+
+/** Where complete traces go: the export queue (or anything with `add`). */
+export interface SpanSink {
+  add(span: ReadableSpan): void;
+}
+
+export interface TraceBufferLimits {
+  /** Local traces collected at once; past it new traces bypass analysis (and are counted). */
+  maxTraces: number;
+  /** Spans held for one trace; past it that trace's further spans go straight to export. */
+  maxSpansPerTrace: number;
+  /** Spans held over all traces: the memory bound. */
+  maxBufferedSpans: number;
+  /** A trace whose root has not ended by then is released without analysis. */
+  traceTimeoutMs: number;
+}
+
+/** About 2 KB per buffered span (attributes, events, times); half the memory limit for this buffer. */
+export function limitsFor(memoryLimitMb: number): TraceBufferLimits {
+  const maxBufferedSpans = Math.max(1000, Math.floor((memoryLimitMb * 1024 * 1024 * 0.5) / 2048));
+  return { maxTraces: 4096, maxSpansPerTrace: Math.min(2048, maxBufferedSpans), maxBufferedSpans, traceTimeoutMs: 120_000 };
+}
+
+export interface TraceAnalysis {
+  analyze(trace: TraceView, config: AgentConfig): Finding[];
+  health(trace: TraceView, findings: Finding[], config: AgentConfig): { score: number; health: string };
+}
+
+/** Called once per analyzed local trace, after the root was annotated (findings log, fail-on, aggregates). */
+export type TraceListener = (trace: TraceView, findings: readonly Finding[], summary: TraceSummary) => void;
+
+export interface TraceBufferOptions {
+  config: () => AgentConfig;
+  analysis: TraceAnalysis;
+  sink: SpanSink | undefined;
+  limits: TraceBufferLimits;
+  /** Collapses repeated sibling spans before export; undefined = off. */
+  compress?: (spans: ReadableSpan[], config: AgentConfig) => ReadableSpan[];
+  /** Asked before an unsampled trace is exported for its findings (the sampler's rate limit). */
+  allowKeep?: () => boolean;
+  onTrace?: TraceListener;
+}
+
+interface TraceRecord {
+  rootSpanId: string;
+  spans: ReadableSpan[];
+  callSites: Map<string, StackHolder> | undefined;
+  startedAt: number;
+  /** Set in onEnding of the root: export the trace although the sampler said no. */
+  keep: boolean;
+  analyzed: boolean;
+}
+
+export interface TraceBufferStats {
+  tracesInFlight: number;
+  bufferedSpans: number;
+  analyzedTraces: number;
+  keptForFindings: number;
+  droppedUnsampled: number;
+  bypassedTraces: number;
+  overflowSpans: number;
+  expiredTraces: number;
+}
+
+const isSampled = (span: ReadableSpan | Span): boolean => (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+const isDbSpan = (span: Span): boolean => span.attributes['db.system.name'] !== undefined || span.attributes['db.system'] !== undefined;
+
+/**
+ * Collects the spans of each local trace until its local root ends, then runs the analyzers,
+ * annotates the root (while it can still change, in onEnding), decides whether the trace is
+ * exported (sampled, or kept for a finding), compresses it and hands it to the export queue.
+ */
+export class TraceBuffer implements SpanProcessor {
+  private readonly traces = new Map<string, TraceRecord>();
+  private bufferedSpans = 0;
+  private readonly counters = { analyzedTraces: 0, keptForFindings: 0, droppedUnsampled: 0, bypassedTraces: 0, overflowSpans: 0, expiredTraces: 0 };
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: TraceBufferOptions) {
+    this.sweeper = setInterval(() => this.expire(Date.now()), Math.min(10_000, options.limits.traceTimeoutMs));
+    this.sweeper.unref();
+  }
+
+  onStart(span: Span, parentContext: Context): void {
+    try {
+      const parent = span.parentSpanContext;
+      const traceId = span.spanContext().traceId;
+      if (!parent || parent.isRemote) {
+        this.track(span, traceId);
+        return;
+      }
+      const record = this.traces.get(traceId);
+      if (record && isDbSpan(span) && this.options.config().analysis.enabled) {
+        // The pool wrapper captured where the app called Pool#query; a direct Client#query is
+        // still on the application's stack right now.
+        const holder = (parentContext.getValue(CALL_SITE_KEY) as StackHolder | undefined) ?? captureStack(this.onStart);
+        (record.callSites ??= new Map()).set(span.spanContext().spanId, holder);
+      }
+    } catch (err) {
+      recordFailure('trace buffer', err);
+    }
+  }
+
+  onEnding(span: Span): void {
+    const record = this.traces.get(span.spanContext().traceId);
+    if (!record || record.rootSpanId !== span.spanContext().spanId) return;
+    try {
+      this.analyze(span, record);
+    } catch (err) {
+      recordFailure('trace analysis', err);
+    }
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const traceId = span.spanContext().traceId;
+    const record = this.traces.get(traceId);
+    if (!record) {
+      // Not collected (over the bounds, or a straggler after its root ended): export as it is.
+      if (isSampled(span)) this.options.sink?.add(span);
+      return;
+    }
+    if (record.rootSpanId !== span.spanContext().spanId) {
+      if (record.spans.length < this.options.limits.maxSpansPerTrace && this.bufferedSpans < this.options.limits.maxBufferedSpans) {
+        record.spans.push(span);
+        this.bufferedSpans++;
+      } else {
+        this.counters.overflowSpans++;
+        log.warnOnce('trace-buffer-overflow', `a trace has more spans than the buffer holds (${this.options.limits.maxSpansPerTrace} per trace, ${this.options.limits.maxBufferedSpans} in all); the rest are exported unanalyzed`);
+        if (isSampled(span)) this.options.sink?.add(span);
+      }
+      return;
+    }
+    this.traces.delete(traceId);
+    this.bufferedSpans -= record.spans.length;
+    this.release(span, record);
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.expire(Number.POSITIVE_INFINITY);
+    return Promise.resolve();
+  }
+
+  get stats(): TraceBufferStats {
+    return { tracesInFlight: this.traces.size, bufferedSpans: this.bufferedSpans, ...this.counters };
+  }
+
+  private track(span: Span, traceId: string): void {
+    const config = this.options.config();
+    const sampled = isSampled(span);
+    // An unsampled trace is worth recording only if a finding could keep it.
+    const useful = config.analysis.enabled ? sampled || config.sampling.keepFindings : sampled && config.compression.enabled;
+    if (!useful) return;
+    if (this.traces.size >= this.options.limits.maxTraces || this.bufferedSpans >= this.options.limits.maxBufferedSpans) {
+      this.counters.bypassedTraces++;
+      log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
+      return;
+    }
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false };
+    this.traces.set(traceId, record);
+  }
+
+  private analyze(root: Span, record: TraceRecord): void {
+    const config = this.options.config();
+    if (!config.analysis.enabled) return;
+    const trace = new BufferedTraceView(root, record.spans, record.callSites);
+    const findings = this.options.analysis.analyze(trace, config);
+    const summary = summarize(trace, this.options.analysis.health(trace, findings, config));
+    annotateRoot(root, summary, findings);
+    record.analyzed = true;
+    this.counters.analyzedTraces++;
+    if (!isSampled(root) && config.sampling.keepFindings && findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning)) {
+      if (this.options.allowKeep?.() ?? true) {
+        record.keep = true;
+        root.setAttribute(ATTR.samplingReason, 'finding');
+      }
+    }
+    this.options.onTrace?.(trace, findings, summary);
+  }
+
+  private release(root: ReadableSpan, record: TraceRecord): void {
+    if (!isSampled(root) && !record.keep) {
+      this.counters.droppedUnsampled++;
+      return;
+    }
+    if (record.keep) this.counters.keptForFindings++;
+    const sink = this.options.sink;
+    if (!sink) return;
+    let spans = record.spans;
+    spans.push(root);
+    const config = this.options.config();
+    if (this.options.compress && config.compression.enabled) {
+      try {
+        spans = this.options.compress(spans, config);
+      } catch (err) {
+        recordFailure('span compression', err);
+      }
+    }
+    for (const span of spans) sink.add(span);
+  }
+
+  /** Releases traces whose root never ended (a hung request, a span never closed). */
+  private expire(now: number): void {
+    for (const [traceId, record] of this.traces) {
+      if (now - record.startedAt < this.options.limits.traceTimeoutMs) continue;
+      this.traces.delete(traceId);
+      this.bufferedSpans -= record.spans.length;
+      this.counters.expiredTraces++;
+      for (const span of record.spans) if (isSampled(span)) this.options.sink?.add(span);
+    }
+  }
+}
