@@ -27,8 +27,6 @@ const TIMEOUTS = {
   probeMark: 5_000,
   /** beyond the load's own duration */
   loadSlack: 30_000,
-  /** amount-based loads (the N+1 phase) */
-  amountLoad: 60_000,
   /** in-flight grace 3 s + exit grace 5 s in the app, plus an exporter's last flush */
   appStop: 20_000,
   receiverStop: 10_000,
@@ -38,16 +36,18 @@ const TIMEOUTS = {
 const MAX_ERROR_SHARE = 0.01;
 
 /**
+ * phase 'load': warm-up, then the measured mixed load between two CPU probe marks.
+ * phase 'soak': the same, keeping the RSS series. phase 'n1': N+1 requests only, no warm-up,
+ * for the bytes per N+1 trace (CPU and RSS are not taken).
  * @param {import('./configs').BenchConfig} config
- * @param {{ phase: 'load' | 'n1' | 'soak', durationSec: number, warmupSec: number, connections: number,
- *           n1Requests: number, log: (line: string) => void }} opts
+ * @param {{ phase: 'load' | 'n1' | 'soak', durationSec: number, warmupSec: number, connections: number }} opts
  */
 async function runConfig(config, opts) {
   const started = Date.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-bench-'));
   const probeFile = path.join(tmp, 'cpu.json');
   /** @type {any} */
-  const result = { config: config.name, phase: opts.phase, ok: false, notes: [] };
+  const result = { config: config.name, phase: opts.phase, ok: false, notes: [], loadAvg1m: { start: os.loadavg()[0] } };
   let receiver;
   let sink;
   let app;
@@ -77,7 +77,7 @@ async function runConfig(config, opts) {
     let warmupRequests = 0;
     if (opts.phase === 'n1') {
       rss.phase = 'load';
-      result.load = summarizeLoad(await load(appUrl, { amount: opts.n1Requests, paths: [N_PLUS_ONE], connections: opts.connections }));
+      result.load = summarizeLoad(await load(appUrl, { durationSec: opts.durationSec, paths: [N_PLUS_ONE], connections: opts.connections }));
       result.servedRequests = result.load.requests;
     } else {
       rss.phase = 'warmup';
@@ -127,6 +127,7 @@ async function runConfig(config, opts) {
     if (sink) await sink.close().catch(() => undefined);
     fs.rmSync(tmp, { recursive: true, force: true });
     result.wallMs = Date.now() - started;
+    result.loadAvg1m.end = os.loadavg()[0];
   }
   return result;
 }
@@ -138,15 +139,15 @@ async function mark(app, n) {
 }
 
 /** autocannon from this process; resolves with its result, or rejects on error or overrun. */
-function load(baseUrl, { durationSec, amount, paths, connections }) {
+function load(baseUrl, { durationSec, paths, connections }) {
   return new Promise((resolve, reject) => {
-    const guardMs = amount ? TIMEOUTS.amountLoad : durationSec * 1000 + TIMEOUTS.loadSlack;
+    const guardMs = durationSec * 1000 + TIMEOUTS.loadSlack;
     let settled = false;
     const instance = autocannon(
       {
         url: baseUrl,
         connections,
-        ...(amount ? { amount } : { duration: durationSec }),
+        duration: durationSec,
         requests: paths.map((p) => ({ method: 'GET', path: p })),
         timeout: 10,
       },

@@ -115,8 +115,9 @@ export function mainTable(statement: string): string | undefined {
 
 /**
  * The single column the WHERE clause compares with `=` to a bind parameter, and its table: the
- * lookup an N+1 loop repeats. Undefined when there is none, more than one, an OR at the top level
- * of the WHERE, or the column cannot be tied to one table.
+ * lookup an N+1 loop repeats. When `$n` parameters are there, `?` ones are literals the
+ * normalizer replaced and do not count. Undefined when there is none, more than one, an OR at the
+ * top level of the WHERE, or the column cannot be tied to one table.
  */
 export function parameterLookup(statement: string): ParameterLookup | undefined {
   const parsed = parse(statement);

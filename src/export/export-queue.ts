@@ -31,6 +31,18 @@ export function exportQueueOptionsFromEnv(env: NodeJS.ProcessEnv): ExportQueueOp
   };
 }
 
+function pendingResources(batch: ReadableSpan[]): Promise<void>[] {
+  const seen = new Set<unknown>();
+  const pending: Promise<void>[] = [];
+  for (const span of batch) {
+    const resource = span.resource;
+    if (!resource.asyncAttributesPending || seen.has(resource) || !resource.waitForAsyncAttributes) continue;
+    seen.add(resource);
+    pending.push(resource.waitForAsyncAttributes());
+  }
+  return pending;
+}
+
 /**
  * A bounded batching processor, like the SDK's BatchSpanProcessor, with one addition the agent
  * needs: `drainSync()` delivers whatever is still queued or in flight when the process exits,
@@ -146,15 +158,20 @@ export class ExportQueue implements SpanProcessor {
         resolve();
       };
       // Export without tracing, or the exporter's own HTTP request would become a span.
-      context.with(suppressTracing(context.active()), () => {
-        try {
-          this.target.exporter.export(batch, (result) =>
-            finish(result.code === ExportResultCode.SUCCESS, result.error?.message ?? 'rejected'),
-          );
-        } catch (err) {
-          finish(false, (err as Error).message);
-        }
-      });
+      const send = (): void =>
+        context.with(suppressTracing(context.active()), () => {
+          try {
+            this.target.exporter.export(batch, (result) =>
+              finish(result.code === ExportResultCode.SUCCESS, result.error?.message ?? 'rejected'),
+            );
+          } catch (err) {
+            finish(false, (err as Error).message);
+          }
+        });
+      // Resource detectors (host id) may still be settling just after start; wait as the SDK does.
+      const pending = pendingResources(batch);
+      if (pending.length === 0) send();
+      else Promise.all(pending).then(send, send);
     });
     // A synchronous exporter may already have finished; remember only what is still pending.
     if (this.inFlight.has(batch)) this.waiters.set(batch, done);

@@ -27,17 +27,38 @@ export class PgCallSiteInstrumentation extends InstrumentationBase {
         'pg-pool',
         ['>=2.0.0 <4'],
         (moduleExports: { prototype: PgPoolPrototype }) => {
-          this._wrap(moduleExports.prototype, 'query', wrapQuery);
-          this._wrap(moduleExports.prototype, 'connect', wrapConnect);
+          stack(moduleExports.prototype, 'query', wrapQuery);
+          stack(moduleExports.prototype, 'connect', wrapConnect);
           return moduleExports;
         },
         (moduleExports: { prototype: PgPoolPrototype }) => {
-          this._unwrap(moduleExports.prototype, 'query');
-          this._unwrap(moduleExports.prototype, 'connect');
+          unstack(moduleExports.prototype, 'query');
+          unstack(moduleExports.prototype, 'connect');
         },
       ),
     ];
   }
+}
+
+const ORIGINAL = Symbol('otel-perf-agent original');
+type Method = ((...args: unknown[]) => unknown) & { [ORIGINAL]?: (...args: unknown[]) => unknown };
+
+/*
+ * Not InstrumentationBase#_wrap: it unwraps a method that is already wrapped, which would remove
+ * the contrib instrumentation's own wrapper of Pool#connect. Ours goes on top of whatever is there
+ * and is not marked as a shimmer wrapper, so neither instrumentation undoes the other.
+ */
+function stack(proto: PgPoolPrototype, name: keyof PgPoolPrototype, wrapper: (original: Method) => Method): void {
+  const original = proto[name] as Method;
+  if (typeof original !== 'function') return;
+  const wrapped = wrapper(original);
+  wrapped[ORIGINAL] = original;
+  proto[name] = wrapped;
+}
+
+function unstack(proto: PgPoolPrototype, name: keyof PgPoolPrototype): void {
+  const current = proto[name] as Method;
+  if (current && current[ORIGINAL]) proto[name] = current[ORIGINAL];
 }
 
 function wrapQuery(original: PgPoolPrototype['query']): PgPoolPrototype['query'] {

@@ -78,6 +78,7 @@ describe('parameterLookup', () => {
 
   it.each([
     ['two parameters compared', 'SELECT id FROM payments WHERE invoice_id = $1 AND member_id = $2'],
+    ['two ? parameters compared', 'SELECT id FROM payments WHERE invoice_id = ? AND member_id = ?'],
     ['an OR at the top level', 'SELECT id FROM payments WHERE invoice_id = $1 OR legacy_id = ?'],
     ['an unqualified column in a join', 'SELECT p.id FROM invoices i JOIN payments p ON p.invoice_id = i.id WHERE member_id = $1'],
     ['an unknown qualifier', 'SELECT id FROM payments p WHERE x.invoice_id = $1'],

@@ -38,6 +38,9 @@ export const nPlusOneAnalyzer: Analyzer = {
   },
 };
 
+/** Epoch-millisecond floats lose precision: a start this close to the previous end is "after". */
+const CLOCK_SLACK_MS = 0.01;
+
 function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig): Finding {
   // dbSpans are in end order; report them in the order they were issued.
   const spans = group.slice().sort((a, b) => a.startMs - b.startMs);
@@ -50,7 +53,7 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig):
     const s = spans[i];
     totalMs += s.durationMs;
     if (s.durationMs > maxMs) maxMs = s.durationMs;
-    if (s.startMs < lastEnd) concurrent = true;
+    if (s.startMs < lastEnd - CLOCK_SLACK_MS) concurrent = true;
     if (s.endMs > lastEnd) lastEnd = s.endMs;
     spanIds[i] = s.spanId;
   }

@@ -3,6 +3,10 @@ import { filterColumns, hasLimit, mainTable, selectsStar, statementVerb } from '
 import type { Analyzer, AnalyzerContext, Finding, SpanView, TraceView } from '../types';
 import { clip, formatMs } from './common';
 
+/** A statement that starts with an aggregate and has no GROUP BY returns one row: no LIMIT advice. */
+const AGGREGATE_FIRST = /^\s*SELECT\s+(?:count|sum|avg|min|max|bool_and|bool_or|string_agg|array_agg|json_agg|jsonb_agg)\s*\(/i;
+const GROUP_BY = /\bGROUP\s+BY\b/i;
+
 /** At most this many slow_query findings per trace: the slowest ones. */
 export const MAX_SLOW_QUERY_FINDINGS = 10;
 
@@ -58,11 +62,15 @@ export function slowQueryRecommendation(pattern: string, failed = false): string
     advice.push('check that the columns of its WHERE and JOIN conditions are indexed');
   }
   if (selectsStar(pattern)) advice.push('select only the columns you need instead of SELECT *');
-  if (table !== undefined && statementVerb(pattern) === 'SELECT' && !hasLimit(pattern)) {
+  if (table !== undefined && statementVerb(pattern) === 'SELECT' && !hasLimit(pattern) && !singleRow(pattern)) {
     advice.push('add a LIMIT (or paginate) if it can return many rows');
   }
   if (failed) advice.push('it also failed: look for a statement timeout or a lock wait');
   return advice.join('; ');
+}
+
+function singleRow(pattern: string): boolean {
+  return AGGREGATE_FIRST.test(pattern) && !GROUP_BY.test(pattern);
 }
 
 /** `payments(invoice_id), invoices(member_id, status)` */

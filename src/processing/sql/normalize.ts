@@ -46,7 +46,8 @@ const VALUE_KEYWORDS = new Set([
 ]);
 
 /**
- * `SELECT * FROM t WHERE a = 'x' AND b IN (1, 2) -- c` -> `SELECT * FROM t WHERE a = ? AND b IN (?)`.
+ * `SELECT * FROM t WHERE a = 'x' AND b IN (1, 2) -- c`
+ *   -> `SELECT * FROM t WHERE a = ? AND b IN (?)`.
  * Also: `$1` parameters, identifiers (quoted or not) and casts are kept; `IN (...)` and
  * `ARRAY[...]` lists of values become one `?`; repeated identical `VALUES` tuples become one;
  * whitespace and comments become one space; a trailing `;` is dropped; keywords keep their case.
@@ -58,7 +59,7 @@ export function normalizeSql(text: string): string {
   let wordStart = 0; // span of the last WORD token
   let wordEnd = 0;
   let depth = 0; // parenthesis depth
-  let listMark = -1; // output mark after the `(` of `IN (` / `[` of `ARRAY[`, while only values follow
+  let listMark = -1; // output mark after `IN (` or `ARRAY[`, while only values follow it
   let listClose = RPAREN;
   let listItems = 0;
   let values = V_NONE;
@@ -301,7 +302,7 @@ function wordIs(text: string, start: number, end: number, lower: string): boolea
   return true;
 }
 
-/** If the one-letter word text[start, end) prefixes a string (E'', B'', X'', N'', U&''), its quote. */
+/** If the one-letter word text[start, end) prefixes a string (E, B, X, N, U&), its quote. */
 function prefixedQuote(text: string, start: number, end: number): number {
   if (end - start !== 1) return -1;
   const p = text.charCodeAt(start) | 0x20;

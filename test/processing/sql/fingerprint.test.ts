@@ -36,13 +36,17 @@ describe('fingerprint', () => {
     expect(fingerprint(text)).toBe(expected);
   });
 
-  it('matches FNV-1a over UTF-8 for any text, including surrogate pairs and lone surrogates', () => {
-    const pieces = ['a', 'Z', ' ', '?', 'é', '\u07ff', '\u0800', '€', '\uffff', '😀', '\ud800', '\udc00'];
+  it('matches FNV-1a over UTF-8, surrogate pairs and lone surrogates included', () => {
+    const pieces = [
+      'a', 'Z', ' ', '?', 'é', '\u07ff', '\u0800', '€', '\uffff', '😀', '\ud800', '\udc00',
+    ];
     let seed = 99;
     const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
     for (let k = 0; k < 2000; k++) {
       let s = '';
-      for (let j = Math.floor(rand() * 24); j > 0; j--) s += pieces[Math.floor(rand() * pieces.length)];
+      for (let j = Math.floor(rand() * 24); j > 0; j--) {
+        s += pieces[Math.floor(rand() * pieces.length)];
+      }
       expect(fingerprint(s), JSON.stringify(s)).toBe(reference(s));
     }
   });

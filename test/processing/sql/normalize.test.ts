@@ -36,6 +36,8 @@ const CASES: Array<[string, string, string]> = [
   ['multi-row VALUES collapse', "INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, 'z')", 'INSERT INTO t (a, b) VALUES (?, ?)'],
   ['VALUES with RETURNING', 'INSERT INTO t (a) VALUES ($1), ($2) RETURNING id;', 'INSERT INTO t (a) VALUES ($1), ($2) RETURNING id'],
   ['VALUES with nested calls', "INSERT INTO t (a, b) VALUES (1, now()), (2, now()),(3, now()) ON CONFLICT (a) DO NOTHING", 'INSERT INTO t (a, b) VALUES (?, now()) ON CONFLICT (a) DO NOTHING'],
+  ['VALUES tuples of different lengths kept', 'INSERT INTO t VALUES (1, 2), (3), (4, 5, 6)', 'INSERT INTO t VALUES (?, ?), (?), (?, ?, ?)'],
+  ['VALUES with a comment between tuples', 'INSERT INTO t VALUES (1), /* two */ (2),\n(3)', 'INSERT INTO t VALUES (?)'],
   ['VALUES with different tuples kept', "INSERT INTO t (a, b) VALUES (1, 'x'), (2, DEFAULT)", 'INSERT INTO t (a, b) VALUES (?, ?), (?, DEFAULT)'],
   ['UPDATE ... SET', "UPDATE accounts SET balance = balance - 100.50, note = 'x' WHERE id = 3", 'UPDATE accounts SET balance = balance - ?, note = ? WHERE id = ?'],
   ['DELETE', "DELETE FROM sessions WHERE expires_at < now() - INTERVAL '1 day'", 'DELETE FROM sessions WHERE expires_at < now() - INTERVAL ?'],

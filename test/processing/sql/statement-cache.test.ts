@@ -44,7 +44,8 @@ describe('StatementCache', () => {
 
   it('computes but does not cache statements longer than maxKeyLength', () => {
     const cache = new StatementCache(10, 50);
-    const long = `SELECT * FROM t WHERE id IN (${Array.from({ length: 30 }, (_, i) => i).join(', ')})`;
+    const ids = Array.from({ length: 30 }, (_, i) => i).join(', ');
+    const long = `SELECT * FROM t WHERE id IN (${ids})`;
     expect(long.length).toBeGreaterThan(50);
     const r = cache.get(long);
     expect(r.statement).toBe('SELECT * FROM t WHERE id IN (?)');

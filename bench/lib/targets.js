@@ -1,0 +1,106 @@
+'use strict';
+// The performance targets of DESIGN.md, checked against one run's figures. A target whose
+// configurations did not run (or failed) is N/A, never a pass.
+
+const { pairRatio } = require('./aggregate');
+
+const fmt = (v, d = 2) => (v == null ? 'n/a' : v.toFixed(d));
+const rounds = (values, d = 2) => values.map((v) => fmt(v, d)).join(', ');
+
+function evaluateTargets(runs, summary, nRounds) {
+  const has = (name) => summary[name] && summary[name].runs > summary[name].failed.length;
+  const targets = [];
+
+  // 1. Throughput at 100% not below plain OpenTelemetry's.
+  {
+    const t = { id: 'throughput-100', target: 'Throughput at 100% sampling (agent-dev) not below plain OpenTelemetry (otel)', threshold: '>= 1.00' };
+    if (has('agent-dev') && has('otel')) {
+      const r = pairRatio(runs, nRounds, 'rps', 'agent-dev', 'otel');
+      const cpu = pairRatio(runs, nRounds, 'cpuMsPerRequest', 'agent-dev', 'otel');
+      t.value = r.median;
+      t.status = r.median == null ? 'N/A' : r.median >= 1 ? 'PASS' : 'MISS';
+      t.measured = `req/s agent-dev / otel = ${fmt(r.median)} (rounds: ${rounds(r.perRound)}); CPU per request agent-dev / otel = ${fmt(cpu.median)} (rounds: ${rounds(cpu.perRound)})`;
+    } else {
+      t.status = 'N/A';
+      t.measured = 'needs agent-dev and otel';
+    }
+    targets.push(t);
+  }
+
+  // 2. Production sampling: at least 0.95 of the uninstrumented throughput.
+  {
+    const t = { id: 'throughput-prod', target: 'At production sampling (agent-prod): at least 0.95 of the throughput without agent', threshold: '>= 0.95' };
+    if (has('agent-prod') && has('none')) {
+      const f = summary['agent-prod'].figures;
+      t.value = f.rps.ratio;
+      t.status = t.value == null ? 'N/A' : t.value >= 0.95 ? 'PASS' : 'MISS';
+      t.measured = `req/s agent-prod / none = ${fmt(t.value)} (rounds: ${rounds(f.rps.ratioPerRound)}); CPU per request x${fmt(f.cpuMsPerRequest.ratio)} of none`;
+    } else {
+      t.status = 'N/A';
+      t.measured = 'needs agent-prod and none';
+    }
+    targets.push(t);
+  }
+
+  // 3. Exported bytes per N+1 trace: at most 30% of plain OpenTelemetry's.
+  {
+    const t = { id: 'bytes-n1', target: 'Exported bytes (gzip, on the wire) per N+1 trace: at most 30% of plain OpenTelemetry', threshold: '<= 0.30' };
+    if (has('agent-dev') && has('otel')) {
+      const r = pairRatio(runs, nRounds, 'n1WireBytesPerTrace', 'agent-dev', 'otel');
+      const otelB = summary.otel.figures.n1WireBytesPerTrace.median;
+      const devB = summary['agent-dev'].figures.n1WireBytesPerTrace.median;
+      t.value = r.median;
+      t.status = r.median == null ? 'N/A' : r.median <= 0.3 ? 'PASS' : 'MISS';
+      t.measured = `agent-dev ${fmt(devB, 0)} B / otel ${fmt(otelB, 0)} B = ${fmt(r.median)} (rounds: ${rounds(r.perRound)})`;
+      if (has('agent-prod')) {
+        const p = pairRatio(runs, nRounds, 'n1WireBytesPerTrace', 'agent-prod', 'otel');
+        t.measured += `; agent-prod ${fmt(p.median)}`;
+      }
+    } else {
+      t.status = 'N/A';
+      t.measured = 'needs agent-dev and otel';
+    }
+    targets.push(t);
+  }
+
+  // 4. Memory: only a soak can say "flat"; the load runs give an indication.
+  {
+    const t = { id: 'memory', target: 'Agent memory under sustained load: flat, under PERF_AGENT_MEMORY_LIMIT_MB (100)', threshold: 'flat, < 100 MiB' };
+    t.status = 'NOT MEASURED';
+    if (has('agent-prod') && has('none')) {
+      const extra = summary['agent-prod'].figures.steadyRssMiB.median - summary.none.figures.steadyRssMiB.median;
+      t.measured = `needs --soak; indication from ${summary['agent-prod'].figures.rps.perRound.length} short run(s): steady RSS agent-prod - none = ${fmt(extra, 1)} MiB`;
+    } else {
+      t.measured = 'needs --soak';
+    }
+    targets.push(t);
+  }
+  return targets;
+}
+
+/**
+ * Soak verdict: flat = the median RSS of the last minute is at most max(5 MiB, 5%) above the
+ * median of the second minute (the first is warm-up); under the limit = steady RSS minus the
+ * no-agent baseline below 100 MiB.
+ */
+function evaluateSoak(series, baselineMiB, limitMiB = 100) {
+  const window = (from, to) => series.filter((s) => s.sec >= from && s.sec < to).map((s) => s.mib);
+  const med = (v) => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] : null);
+  const end = series.length ? series[series.length - 1].sec : 0;
+  const early = med(window(Math.min(60, end / 4), Math.min(120, end / 2)));
+  const late = med(window(end - Math.min(60, end / 4), end + 1));
+  const growth = early != null && late != null ? late - early : null;
+  const allowed = early != null ? Math.max(5, early * 0.05) : null;
+  const overhead = late != null && baselineMiB != null ? late - baselineMiB : null;
+  return {
+    earlyMiB: early,
+    lateMiB: late,
+    growthMiB: growth,
+    allowedGrowthMiB: allowed,
+    flat: growth == null ? null : growth <= allowed,
+    overheadMiB: overhead,
+    underLimit: overhead == null ? null : overhead < limitMiB,
+  };
+}
+
+module.exports = { evaluateTargets, evaluateSoak };
