@@ -10,7 +10,7 @@ const autocannon = require('autocannon');
 const { ROOT, childEnv } = require('./configs');
 const { spawnNode, waitForLine, stop, describeOutput, formatExit } = require('./processes');
 const { startElasticSink } = require('./elastic-sink');
-const { sampleRss } = require('./rss');
+const { sampleRss, readCpuMs } = require('./proc');
 const { median, max } = require('./stats');
 
 const SERVER = path.join(ROOT, 'examples', 'members-api', 'server.js');
@@ -31,6 +31,9 @@ const TIMEOUTS = {
   appStop: 20_000,
   receiverStop: 10_000,
 };
+
+/** Longest wait for the warm-up's in-flight requests. */
+const DRAIN_MAX_MS = 3000;
 
 /** More failed requests than this share fails the run; fewer are reported. */
 const MAX_ERROR_SHARE = 0.01;
@@ -78,21 +81,29 @@ async function runConfig(config, opts) {
     if (opts.phase === 'n1') {
       rss.phase = 'load';
       result.load = summarizeLoad(await load(appUrl, { durationSec: opts.durationSec, paths: [N_PLUS_ONE], connections: opts.connections }));
-      result.servedRequests = result.load.requests;
+      result.servedRequests = result.load.sent;
     } else {
       rss.phase = 'warmup';
       if (opts.warmupSec > 0) {
         const warm = await load(appUrl, { durationSec: opts.warmupSec, paths: MIX, connections: opts.connections });
-        warmupRequests = warm.requests.total;
+        warmupRequests = warm.requests.sent;
+        // The requests still in flight when the warm-up stopped are served anyway; let them
+        // finish before the CPU mark, so their cost is not counted in the measured window.
+        await sleep(Math.min(DRAIN_MAX_MS, warm.latency.max + 100));
       }
       await mark(app, 1);
       rss.phase = 'load';
       const loadStarted = Date.now();
+      const receiverCpuStart = readCpuMs(receiver.pid);
+      const harnessCpuStart = process.cpuUsage();
       result.load = summarizeLoad(await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections }));
+      const harnessCpu = process.cpuUsage(harnessCpuStart);
       const loadEnded = Date.now();
       rss.phase = 'stop';
       await mark(app, 2);
-      result.servedRequests = warmupRequests + result.load.requests;
+      result.servedRequests = warmupRequests + result.load.sent;
+      result.harnessCpuMsPerRequest = (harnessCpu.user + harnessCpu.system) / 1000 / result.load.sent;
+      result.receiverCpuStart = receiverCpuStart;
       result.rss = summarizeRss(rss.samples, loadStarted, loadEnded, opts.phase === 'soak');
     }
 
@@ -101,6 +112,13 @@ async function runConfig(config, opts) {
     rss.stop();
     if (appExit.code !== 0) throw new Error(`app exited with ${formatExit(appExit)} after SIGTERM${describeOutput(app)}`);
 
+    // The receiver's CPU from the start of the load to the app's exit: decoding what the load
+    // produced. It runs on the same cores as the app, so it is part of the noise.
+    const receiverCpuEnd = readCpuMs(receiver.pid);
+    if (result.receiverCpuStart != null && receiverCpuEnd != null) {
+      result.receiverCpuMsPerRequest = (receiverCpuEnd - result.receiverCpuStart) / result.load.sent;
+    }
+    delete result.receiverCpuStart;
     const receiverExit = await stop(receiver, 'SIGTERM', TIMEOUTS.receiverStop);
     if (receiverExit.code !== 0) throw new Error(`receiver exited with ${formatExit(receiverExit)}${describeOutput(receiver)}`);
     const summaryLine = receiver.out.tail.filter((l) => l.startsWith('{')).pop();
@@ -111,7 +129,7 @@ async function runConfig(config, opts) {
 
     if (opts.phase !== 'n1') {
       const probe = readProbe(probeFile);
-      result.cpu = summarizeCpu(probe, result.load.requests);
+      result.cpu = summarizeCpu(probe, result.load.sent);
       if (result.rss) result.rss.maxRssMiB = probe.maxRssKiB / 1024;
     }
 
@@ -130,6 +148,10 @@ async function runConfig(config, opts) {
     result.loadAvg1m.end = os.loadavg()[0];
   }
   return result;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Asks the CPU probe for a snapshot and waits until it took it. */
@@ -172,6 +194,9 @@ function summarizeLoad(res) {
   const requests = res.requests.total;
   return {
     requests,
+    // Sent includes the requests still in flight when the load stopped: the app serves them
+    // (and traces them) all the same, so the per-request figures divide by this.
+    sent: Math.max(res.requests.sent, requests),
     durationSec: res.duration,
     rps: res.duration > 0 ? requests / res.duration : null,
     p50Ms: res.latency.p50,
@@ -219,7 +244,7 @@ function summarizeCpu(probe, requests) {
     loadMs,
     toExitMs,
     // Primary figure: from the start of the load to the exit, so the spans the load produced
-    // and that were only exported in the final flush are paid for.
+    // and that were only exported in the final flush are paid for; per request sent.
     perRequestMs: requests > 0 ? toExitMs / requests : null,
     perRequestLoadOnlyMs: requests > 0 ? loadMs / requests : null,
     rssAtStartMiB: start.rss / 1048576,

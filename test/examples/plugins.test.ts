@@ -3,6 +3,8 @@ import { SpanKind } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Analyzer, Finding, TraceView } from '../../src/analysis/types';
 import { loadConfig } from '../../src/config';
+import { loadPlugins } from '../../src/plugins/load-plugins';
+import { AnalyzerRegistry } from '../../src/plugins/registry';
 import { callSite, traceBuilder } from '../support/trace-builder';
 
 const require = createRequire(import.meta.url);
@@ -17,6 +19,21 @@ function run(plugin: Analyzer, trace: TraceView): Finding[] {
   const result = plugin.analyze(trace, context);
   return result == null ? [] : Array.isArray(result) ? result : [result];
 }
+
+describe('examples/plugins as PERF_AGENT_PLUGINS', () => {
+  it('load through the plugin loader and run in the registry', () => {
+    const registry = new AnalyzerRegistry();
+    const problems = loadPlugins(['./examples/plugins/select-star.js', './examples/plugins/query-in-http-loop.js'], registry);
+    expect(problems).toEqual([]);
+    const t = traceBuilder();
+    t.db('SELECT * FROM members');
+    for (let i = 0; i < 3; i++) {
+      t.http('GET', 'https://crm.example.com/p');
+      t.db('UPDATE members SET tier = $1 WHERE id = $2');
+    }
+    expect(registry.run(t.build(), context).map((f) => f.type)).toEqual(['select_star', 'query_in_http_loop']);
+  });
+});
 
 describe('examples/plugins/select-star.js', () => {
   afterEach(() => {

@@ -46,3 +46,24 @@ export function bandText(band: BandIndex, bands: Bands, unit = ''): string {
   const above = `above ${BAND_NAMES[band - 1]} (${bounds[band - 1]}${unit})`;
   return band === 4 ? above : `${above}, in the ${BAND_NAMES[band]} band (up to ${bounds[band]}${unit})`;
 }
+
+/**
+ * A bounded memo for texts that depend on a statement only (recommendations): reading a
+ * statement's shape costs microseconds, and the same few statements come back on every request.
+ * Full means cleared: simpler than LRU, and the working set refills in a few requests.
+ */
+export class TextMemo {
+  private readonly entries = new Map<string, string>();
+
+  constructor(private readonly maxEntries = 500) {}
+
+  get(key: string): string | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, text: string): string {
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, text);
+    return text;
+  }
+}

@@ -1,14 +1,14 @@
 import type { AgentConfig } from '../../config';
 import { mainTable, parameterLookup, statementVerb } from '../sql-shape';
 import type { Analyzer, AnalyzerContext, CallSite, Finding, SpanView, TraceView } from '../types';
-import { clip, formatMs } from './common';
+import { TextMemo, clip, formatMs } from './common';
 
 /**
  * `n_plus_one`: at least `nPlusOne.minRepeats` database spans with the same fingerprint under the
  * same parent span: one query per item of a list the code already had. Sequential or concurrent
  * (Promise.all) alike: both cost one round trip and one pool connection per item.
  *
- * One pass over the database spans groups them by parent + fingerprint; only groups that reach
+ * One pass over the database spans groups them by parent, then fingerprint; only groups that reach
  * the threshold are sorted, measured, worded and asked for their (costly) call site.
  */
 export const nPlusOneAnalyzer: Analyzer = {
@@ -18,21 +18,31 @@ export const nPlusOneAnalyzer: Analyzer = {
     const spans = trace.dbSpans;
     if (spans.length < minRepeats) return undefined;
 
-    const groups = new Map<string, SpanView[]>();
+    // parent -> fingerprint -> spans. Two levels of existing strings (whose hashes V8 caches)
+    // instead of one concatenated key per span.
+    const byParent = new Map<string | undefined, Map<string, SpanView[]>>();
+    let repeated = false;
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i];
       const fp = span.fingerprint;
       if (fp === undefined) continue;
-      const key = span.parentSpanId === undefined ? fp : `${span.parentSpanId}/${fp}`;
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [span]);
-      else group.push(span);
+      let groups = byParent.get(span.parentSpanId);
+      if (groups === undefined) byParent.set(span.parentSpanId, (groups = new Map()));
+      const group = groups.get(fp);
+      if (group === undefined) {
+        groups.set(fp, [span]);
+      } else {
+        group.push(span);
+        repeated = true;
+      }
     }
-    if (groups.size === spans.length) return undefined; // nothing repeats
+    if (!repeated) return undefined;
 
     let findings: Finding[] | undefined;
-    for (const group of groups.values()) {
-      if (group.length >= minRepeats) (findings ??= []).push(groupFinding(trace, group, config));
+    for (const groups of byParent.values()) {
+      for (const group of groups.values()) {
+        if (group.length >= minRepeats) (findings ??= []).push(groupFinding(trace, group, config));
+      }
     }
     return findings;
   },
@@ -70,7 +80,7 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig):
     type: 'n_plus_one',
     severity: critical ? 'critical' : 'warning',
     message: `N+1 in ${trace.operation}: ${repeatCount}x ${clip(pattern)} (${formatMs(totalMs)}${how})`,
-    recommendation: batchRecommendation(pattern, first.dbSystem, concurrent),
+    recommendation: memoizedRecommendation(first, pattern, concurrent),
     fingerprint: first.fingerprint,
     pattern,
     repeatCount,
@@ -79,6 +89,13 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig):
     callSite,
     spanIds,
   };
+}
+
+const recommendations = new TextMemo();
+
+function memoizedRecommendation(first: SpanView, pattern: string, concurrent: boolean): string {
+  const key = `${concurrent ? 'c' : 's'}${first.dbSystem ?? ''}\u0000${first.fingerprint ?? pattern}`;
+  return recommendations.get(key) ?? recommendations.set(key, batchRecommendation(pattern, first.dbSystem, concurrent));
 }
 
 const CONCURRENT_NOTE =

@@ -1,7 +1,7 @@
 import type { AgentConfig } from '../../config';
 import { filterColumns, hasLimit, mainTable, selectsStar, statementVerb } from '../sql-shape';
 import type { Analyzer, AnalyzerContext, Finding, SpanView, TraceView } from '../types';
-import { clip, formatMs } from './common';
+import { TextMemo, clip, formatMs } from './common';
 
 /** A statement that starts with an aggregate and has no GROUP BY returns one row: no LIMIT advice. */
 const AGGREGATE_FIRST = /^\s*SELECT\s+(?:count|sum|avg|min|max|bool_and|bool_or|string_agg|array_agg|json_agg|jsonb_agg)\s*\(/i;
@@ -40,7 +40,7 @@ function slowQueryFinding(trace: TraceView, span: SpanView, config: AgentConfig)
     type: 'slow_query',
     severity: ms > config.thresholds.executionTimeMs.warning ? 'critical' : 'warning',
     message: `Slow query in ${trace.operation}: ${formatMs(ms)} (over ${config.thresholds.slowQueryMs} ms${failed}): ${clip(pattern)}`,
-    recommendation: slowQueryRecommendation(pattern, span.error),
+    recommendation: memoizedRecommendation(span, pattern),
     fingerprint: span.fingerprint,
     pattern,
     repeatCount: 1,
@@ -49,6 +49,13 @@ function slowQueryFinding(trace: TraceView, span: SpanView, config: AgentConfig)
     callSite: span.callSite(),
     spanIds: [span.spanId],
   };
+}
+
+const recommendations = new TextMemo();
+
+function memoizedRecommendation(span: SpanView, pattern: string): string {
+  const key = `${span.error ? 'e' : 'o'}${span.fingerprint ?? pattern}`;
+  return recommendations.get(key) ?? recommendations.set(key, slowQueryRecommendation(pattern, span.error));
 }
 
 /** EXPLAIN it, index what it filters on (named when the statement says), fetch less. */
