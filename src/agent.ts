@@ -7,7 +7,6 @@ import { installExitHooks } from './lifecycle/exit-hooks';
 import { loadPlugins } from './plugins/load-plugins';
 import { analyzerRegistry } from './plugins/registry';
 import { createPipeline } from './processing/pipeline';
-import { PerfSampler } from './sampling';
 import { installDefaultLogger, log } from './util/log';
 import { describeError } from './util/safe';
 
@@ -65,13 +64,11 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   const queue = exporter ? new ExportQueue(exporter, exportQueueOptionsFromEnv(env)) : undefined;
   for (const problem of loadPlugins(config.plugins, analyzerRegistry)) process.stderr.write(`otel-perf-agent: ${problem}\n`);
   const pipeline = createPipeline(store, queue);
-  const sampler = new PerfSampler(config.sampling);
-  store.onChange((changed) => sampler.update(changed.sampling));
 
   const sdk = new NodeSDK({
     instrumentations: createInstrumentations(config),
     spanProcessors: pipeline.processors,
-    sampler,
+    sampler: pipeline.sampler,
     // Traces only: without these NodeSDK would also start OTLP metrics and logs exporters.
     metricReaders: [],
     logRecordProcessors: [],
@@ -98,6 +95,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     shutdown() {
       stopped ??= (async () => {
         removeHooks();
+        pipeline.shutdown();
         await sdk.shutdown();
         current = undefined;
       })();

@@ -22,7 +22,7 @@ function elasticStart() {
  * @property {string} description
  * @property {() => string[]} preloads  modules for `--require`, resolved when the run starts
  * @property {Record<string, string>} env
- * @property {'none' | 'otlp' | 'elastic'} exports
+ * @property {'none' | 'otlp' | 'elastic'} exports  where traces go; 'none' = none are expected
  * @property {boolean} [needsDist]  uses the agent's dist/
  * @property {boolean} [mayFail]    a failure is reported, never fatal (third-party agents)
  * @property {boolean} [quick]      part of --quick
@@ -106,7 +106,7 @@ const CONFIGS = [
     description: 'plain OpenTelemetry, nothing sampled (instrumentation and context only)',
     preloads: () => [PLAIN_OTEL],
     env: { BENCH_OTEL_RATIO: '0' },
-    exports: 'otlp',
+    exports: 'none',
     extra: true,
   },
   {

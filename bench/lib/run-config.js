@@ -32,7 +32,7 @@ const TIMEOUTS = {
   receiverStop: 10_000,
 };
 
-/** Longest wait for the warm-up's in-flight requests. */
+/** Longest wait for the requests in flight when a load stops. */
 const DRAIN_MAX_MS = 3000;
 
 /** More failed requests than this share fails the run; fewer are reported. */
@@ -80,24 +80,26 @@ async function runConfig(config, opts) {
     let warmupRequests = 0;
     if (opts.phase === 'n1') {
       rss.phase = 'load';
-      result.load = summarizeLoad(await load(appUrl, { durationSec: opts.durationSec, paths: [N_PLUS_ONE], connections: opts.connections }));
+      const res = await load(appUrl, { durationSec: opts.durationSec, paths: [N_PLUS_ONE], connections: opts.connections });
+      await drain(res);
+      result.load = summarizeLoad(res);
       result.servedRequests = result.load.sent;
     } else {
       rss.phase = 'warmup';
       if (opts.warmupSec > 0) {
         const warm = await load(appUrl, { durationSec: opts.warmupSec, paths: MIX, connections: opts.connections });
         warmupRequests = warm.requests.sent;
-        // The requests still in flight when the warm-up stopped are served anyway; let them
-        // finish before the CPU mark, so their cost is not counted in the measured window.
-        await sleep(Math.min(DRAIN_MAX_MS, warm.latency.max + 100));
+        await drain(warm);
       }
       await mark(app, 1);
       rss.phase = 'load';
       const loadStarted = Date.now();
       const receiverCpuStart = readCpuMs(receiver.pid);
       const harnessCpuStart = process.cpuUsage();
-      result.load = summarizeLoad(await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections }));
+      const res = await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections });
       const harnessCpu = process.cpuUsage(harnessCpuStart);
+      await drain(res);
+      result.load = summarizeLoad(res);
       const loadEnded = Date.now();
       rss.phase = 'stop';
       await mark(app, 2);
@@ -150,7 +152,14 @@ async function runConfig(config, opts) {
   return result;
 }
 
-function sleep(ms) {
+/**
+ * When autocannon stops, up to one request per connection is still being served: the app
+ * finishes (and traces) it anyway. Waiting for those before the next CPU mark or the SIGTERM
+ * keeps every figure per request sent, and spares them an SDK that shuts down under them
+ * (plain OpenTelemetry's shutdown at SIGTERM drops spans that end after it).
+ */
+function drain(res) {
+  const ms = Math.min(DRAIN_MAX_MS, (res.latency.max || 0) + 100);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -158,6 +158,20 @@ export const SETTINGS: readonly SettingDefinition[] = [
     doc: "Cap in megabytes on the agent's own buffers and caches; past it the agent sheds work.",
   },
   {
+    key: 'protection.enabled',
+    env: 'PERF_AGENT_PROTECTION_ENABLED',
+    format: 'switch',
+    default: true,
+    doc: 'Shed work when the agent passes its memory limit or its overhead limit: first compression and keep-findings, then analysis, then the sampling rate; undone when the pressure is gone.',
+  },
+  {
+    key: 'protection.overheadLimitMs',
+    env: 'PERF_AGENT_PROTECTION_OVERHEAD_LIMIT_MS',
+    format: 'positive-number',
+    default: 2,
+    doc: "The agent's own processing time per request (analysis, compression, export hand-off; moving average) above which it sheds work.",
+  },
+  {
     key: 'plugins',
     env: 'PERF_AGENT_PLUGINS',
     format: 'module-list',

@@ -28,6 +28,7 @@ export interface AgentConfig {
   analysis: { enabled: boolean };
   instrumentation: { pgConnectSpans: boolean };
   memoryLimitMb: number;
+  protection: { enabled: boolean; overheadLimitMs: number };
   plugins: string[];
   admin: { port: number; host: string; token: string | null };
   stateDir: string | null;

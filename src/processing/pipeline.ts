@@ -3,10 +3,11 @@ import { BUILT_IN_ANALYZERS } from '../analysis/analyzers';
 import { FailOnGuard } from '../analysis/fail-on';
 import { FindingLog } from '../analysis/finding-log';
 import { healthScore } from '../analysis/health-score';
-import type { ConfigStore } from '../config';
+import type { AgentConfig, ConfigStore } from '../config';
 import type { ExportQueue } from '../export/export-queue';
 import { analyzerRegistry } from '../plugins/registry';
-import { RateLimiter } from '../sampling';
+import { SelfProtection } from '../protection/self-protection';
+import { PerfSampler, RateLimiter } from '../sampling';
 import { compressSpans } from './compression';
 import { DbStatementProcessor } from './db-statement-processor';
 import { StatementCache } from './sql';
@@ -14,27 +15,57 @@ import { TraceBuffer, limitsFor, type TraceListener } from './trace-buffer';
 
 /** Normalized statements repeat; this bounds the memo of raw text -> normalized + fingerprint. */
 const STATEMENT_CACHE_ENTRIES = 2000;
+/** Rough heap cost of one buffered span and one cached statement, for the footprint estimate. */
+export const SPAN_BYTES = 2048;
+const STATEMENT_BYTES = 512;
 
 export interface Pipeline {
   processors: SpanProcessor[];
+  sampler: PerfSampler;
   buffer: TraceBuffer;
   failOn: FailOnGuard;
+  protection: SelfProtection;
+  /** The agent's estimate of its own memory, in bytes. */
+  footprint(): number;
+  shutdown(): void;
 }
 
 /**
- * The span processors in the order they must run: statements are normalized first (so every
- * later step sees fingerprints), then the trace buffer analyzes, decides and compresses, and
- * hands what is exported to the export queue.
+ * The sampler and the span processors, in the order they must run: statements are normalized
+ * first (so every later step sees fingerprints), then the trace buffer analyzes, decides and
+ * compresses, and hands what is exported to the export queue. Everything reads the configuration
+ * in force: the user's, minus what self-protection currently sheds.
  */
 export function createPipeline(store: ConfigStore, queue: ExportQueue | undefined): Pipeline {
   for (const analyzer of BUILT_IN_ANALYZERS) {
     if (!analyzerRegistry.list().some((a) => a.name === analyzer.name)) analyzerRegistry.register(analyzer, { builtIn: true });
   }
+  const statements = new StatementCache(STATEMENT_CACHE_ENTRIES);
   const findingLog = new FindingLog();
   const failOn = new FailOnGuard(store.current.failOn);
   // Traces kept for a finding although the dice said no share the collector's protection.
   const keepLimiter = new RateLimiter(store.current.sampling.maxTracesPerSecond);
-  store.onChange((config) => {
+  const sampler = new PerfSampler(store.current.sampling);
+
+  let buffer: TraceBuffer | undefined;
+  const footprint = (): number => {
+    const queued = queue ? queue.stats.queued + queue.stats.inFlight : 0;
+    return ((buffer?.stats.bufferedSpans ?? 0) + queued) * SPAN_BYTES + statements.size * STATEMENT_BYTES;
+  };
+  const protection = new SelfProtection({
+    config: () => store.current,
+    limits: () => ({
+      enabled: store.current.protection.enabled,
+      memoryBytes: store.current.memoryLimitMb * 1048576,
+      overheadMs: store.current.protection.overheadLimitMs,
+    }),
+    footprint,
+    onChange: (effective) => sampler.update(effective.sampling),
+  });
+  const inForce = (): AgentConfig => protection.effective();
+  store.onChange(() => {
+    const config = inForce();
+    sampler.update(config.sampling);
     failOn.setTypes(config.failOn);
     keepLimiter.setRate(config.sampling.maxTracesPerSecond);
   });
@@ -48,8 +79,8 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     }
   };
 
-  const buffer = new TraceBuffer({
-    config: () => store.current,
+  buffer = new TraceBuffer({
+    config: inForce,
     analysis: {
       analyze: (trace, config) => analyzerRegistry.run(trace, { config }),
       health: (trace, findings, config) => healthScore(trace, findings, config),
@@ -60,7 +91,16 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
       compressSpans(spans, { exactMatchMaxMs: config.compression.exactMatchMaxMs, sameKindMaxMs: config.compression.sameKindMaxMs }).spans,
     allowKeep: () => keepLimiter.tryTake(),
     onTrace,
+    onOverhead: (ms) => protection.recordOverhead(ms),
   });
 
-  return { processors: [new DbStatementProcessor(new StatementCache(STATEMENT_CACHE_ENTRIES)), buffer], buffer, failOn };
+  return {
+    processors: [new DbStatementProcessor(statements), buffer],
+    sampler,
+    buffer,
+    failOn,
+    protection,
+    footprint,
+    shutdown: () => protection.stop(),
+  };
 }

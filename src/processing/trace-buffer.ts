@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { TraceFlags, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { annotateRoot, ATTR, summarize, type TraceSummary } from '../analysis/annotate';
@@ -48,6 +49,8 @@ export interface TraceBufferOptions {
   /** Asked before an unsampled trace is exported for its findings (the sampler's rate limit). */
   allowKeep?: () => boolean;
   onTrace?: TraceListener;
+  /** The agent's own milliseconds spent on one local trace (analysis, compression, hand-off). */
+  onOverhead?: (ms: number) => void;
 }
 
 interface TraceRecord {
@@ -58,6 +61,7 @@ interface TraceRecord {
   /** Set in onEnding of the root: export the trace although the sampler said no. */
   keep: boolean;
   analyzed: boolean;
+  overheadMs: number;
 }
 
 export interface TraceBufferStats {
@@ -113,11 +117,13 @@ export class TraceBuffer implements SpanProcessor {
   onEnding(span: Span): void {
     const record = this.traces.get(span.spanContext().traceId);
     if (!record || record.rootSpanId !== span.spanContext().spanId) return;
+    const started = performance.now();
     try {
       this.analyze(span, record);
     } catch (err) {
       recordFailure('trace analysis', err);
     }
+    record.overheadMs = performance.now() - started;
   }
 
   onEnd(span: ReadableSpan): void {
@@ -141,7 +147,9 @@ export class TraceBuffer implements SpanProcessor {
     }
     this.traces.delete(traceId);
     this.bufferedSpans -= record.spans.length;
+    const started = performance.now();
     this.release(span, record);
+    this.options.onOverhead?.(record.overheadMs + performance.now() - started);
   }
 
   forceFlush(): Promise<void> {
@@ -169,7 +177,7 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false, overheadMs: 0 };
     this.traces.set(traceId, record);
   }
 

@@ -51,6 +51,13 @@ export const nPlusOneAnalyzer: Analyzer = {
 /** Epoch-millisecond floats lose precision: a start this close to the previous end is "after". */
 const CLOCK_SLACK_MS = 0.01;
 
+/**
+ * Spans of a group asked for a call site before giving up. Each answer formats a stack (tens of
+ * microseconds), and the repeats of one loop share their call site: if the first three have none
+ * (every frame in node_modules), the rest will not have one either.
+ */
+const CALL_SITE_TRIES = 3;
+
 function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig): Finding {
   // dbSpans are in end order; report them in the order they were issued.
   const spans = group.slice().sort((a, b) => a.startMs - b.startMs);
@@ -68,7 +75,8 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig):
     spanIds[i] = s.spanId;
   }
   let callSite: CallSite | undefined;
-  for (let i = 0; i < spans.length && callSite === undefined; i++) callSite = spans[i].callSite();
+  const tries = Math.min(spans.length, CALL_SITE_TRIES);
+  for (let i = 0; i < tries && callSite === undefined; i++) callSite = spans[i].callSite();
 
   const first = spans[0];
   const pattern = first.statement ?? first.name;
