@@ -5,7 +5,9 @@ import { ExportQueue, exportQueueOptionsFromEnv } from './export/export-queue';
 import { createInstrumentations } from './instrumentation';
 import { installExitHooks } from './lifecycle/exit-hooks';
 import { loadPlugins } from './plugins/load-plugins';
-import { analyzerRegistry } from './plugins/registry';
+import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
+import type { TraceBufferStats } from './processing/trace-buffer';
+import type { ProtectionState } from './protection/self-protection';
 import { createPipeline } from './processing/pipeline';
 import { installDefaultLogger, log } from './util/log';
 import { describeError } from './util/safe';
@@ -22,8 +24,18 @@ export interface AgentHandle {
   readonly enabled: boolean;
   readonly config: AgentConfig | undefined;
   updateConfig(patch: Record<string, unknown>): UpdateResult;
+  /** What the agent is doing to itself: shedding level, buffers, export queue, analyzers. */
+  status(): AgentStatus | undefined;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
+}
+
+export interface AgentStatus {
+  protection: ProtectionState;
+  footprintBytes: number;
+  traceBuffer: TraceBufferStats;
+  exportQueue: ExportQueue['stats'] | undefined;
+  analyzers: AnalyzerStatus[];
 }
 
 let current: AgentHandle | undefined;
@@ -91,6 +103,13 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
       return store.current;
     },
     updateConfig: (patch) => store.update(patch),
+    status: () => ({
+      protection: pipeline.protection.state,
+      footprintBytes: pipeline.footprint(),
+      traceBuffer: pipeline.buffer.stats,
+      exportQueue: queue?.stats,
+      analyzers: analyzerRegistry.list(),
+    }),
     flush,
     shutdown() {
       stopped ??= (async () => {
@@ -117,6 +136,7 @@ function disabledAgent(reason: string): AgentHandle {
   return {
     enabled: false,
     config: undefined,
+    status: () => undefined,
     updateConfig: () => ({ ok: false, issues: [{ key: '(agent)', env: '-', value: reason, allowed: 'a running agent', source: 'runtime' }] }),
     flush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
