@@ -21,6 +21,7 @@ const { median } = require('./lib/stats');
 
 const BENCH_DIR = __dirname;
 const MICRO_TIMEOUT_MS = { quick: 60_000, full: 180_000 };
+const SOAK_BASELINE_SEC = 120;
 
 const USAGE = `usage: node bench/run.js [options]
   --quick            1 round x 3 s, configurations ${CONFIGS.filter((c) => c.quick).map((c) => c.name).join(', ')}; quick micro-benchmarks;
@@ -31,7 +32,8 @@ const USAGE = `usage: node bench/run.js [options]
   --n1-duration S    seconds of the N+1-only phase (default 4; --quick 2)
   --connections N    concurrent connections (default 10)
   --only a,b         these configurations (also the extra ones: ${CONFIGS.filter((c) => c.extra).map((c) => c.name).join(', ')})
-  --soak             sustained load on agent-prod (or --only), RSS every 10 s; writes bench/RESULTS.soak.md
+  --soak             sustained load on agent-prod (or --only) after 2 min of none as the RSS baseline;
+                     RSS every 10 s; writes bench/RESULTS.soak.md (about 13 minutes)
   --no-micro         skip the micro-benchmarks
   --no-write         print only; write no file (CI smoke)
 configurations: ${CONFIGS.map((c) => c.name).join(', ')}
@@ -202,7 +204,9 @@ async function runSoak(o, configs) {
   const machine = describeMachine();
   const config = configs[0];
   const none = CONFIGS.find((c) => c.name === 'none');
-  const baselineSec = Math.min(30, o.durationSec);
+  // The bare app's RSS also grows for a while under load; a baseline of a few seconds would
+  // overstate what the agent adds.
+  const baselineSec = Math.min(SOAK_BASELINE_SEC, o.durationSec);
   log(`soak: baseline none for ${baselineSec} s, then ${config.name} for ${o.durationSec} s`);
   const baseline = await runOne(none, 'load', 1, { ...o, durationSec: baselineSec }, 1);
   const soakRun = await runOne(config, 'soak', 1, o, 1);

@@ -169,7 +169,7 @@ function renderSoak(ctx) {
   }
   lines.push(
     `- Throughput ${num(run.load.rps)} req/s, p99 ${num(run.load.p99Ms)} ms, app CPU ${num(run.cpu.perRequestMs, 2)} ms per request, ${num(run.load.requests)} requests`,
-    `- RSS minute 2: ${num(v.earlyMiB, 1)} MiB, last minute: ${num(v.lateMiB, 1)} MiB, growth ${num(v.growthMiB, 1)} MiB (flat if <= ${num(v.allowedGrowthMiB, 1)}): **${v.flat == null ? 'N/A' : v.flat ? 'FLAT' : 'GROWING'}**`,
+    `- RSS median ${num(v.earlyWindow[0])}-${num(v.earlyWindow[1])} s: ${num(v.earlyMiB, 1)} MiB, ${num(v.lateWindow[0])}-${num(v.lateWindow[1])} s: ${num(v.lateMiB, 1)} MiB, growth ${num(v.growthMiB, 1)} MiB (flat if <= ${num(v.allowedGrowthMiB, 1)}): **${v.flat == null ? 'N/A' : v.flat ? 'FLAT' : 'GROWING'}**`,
     `- Baseline without agent: ${num(ctx.baselineMiB, 1)} MiB; RSS above it at the end: ${num(v.overheadMiB, 1)} MiB (limit 100): **${v.underLimit == null ? 'N/A' : v.underLimit ? 'UNDER' : 'OVER'}**`,
     '',
     '| s | RSS MiB |',

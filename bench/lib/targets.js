@@ -80,19 +80,23 @@ function evaluateTargets(runs, summary, nRounds) {
 
 /**
  * Soak verdict: flat = the median RSS of the last minute is at most max(5 MiB, 5%) above the
- * median of the second minute (the first is warm-up); under the limit = steady RSS minus the
- * no-agent baseline below 100 MiB.
+ * median of the second minute (the first is warm-up; shorter soaks scale both windows down);
+ * under the limit = final RSS minus the steady RSS of the no-agent baseline below 100 MiB.
  */
 function evaluateSoak(series, baselineMiB, limitMiB = 100) {
   const window = (from, to) => series.filter((s) => s.sec >= from && s.sec < to).map((s) => s.mib);
   const med = (v) => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] : null);
   const end = series.length ? series[series.length - 1].sec : 0;
-  const early = med(window(Math.min(60, end / 4), Math.min(120, end / 2)));
-  const late = med(window(end - Math.min(60, end / 4), end + 1));
+  const earlyWindow = [Math.min(60, end / 4), Math.min(120, end / 2)];
+  const lateWindow = [end - Math.min(60, end / 4), end];
+  const early = med(window(earlyWindow[0], earlyWindow[1]));
+  const late = med(window(lateWindow[0], lateWindow[1] + 1));
   const growth = early != null && late != null ? late - early : null;
   const allowed = early != null ? Math.max(5, early * 0.05) : null;
   const overhead = late != null && baselineMiB != null ? late - baselineMiB : null;
   return {
+    earlyWindow,
+    lateWindow,
     earlyMiB: early,
     lateMiB: late,
     growthMiB: growth,

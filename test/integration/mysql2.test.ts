@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startOtlpReceiver } from '../../collector/receiver';
+import { startApp } from '../support/app-process';
+
+const MYSQL_APP = resolve(__dirname, '../fixtures/mysql-app.js');
+const SERVER = 2;
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = new Socket();
+    s.setTimeout(1000, () => (s.destroy(), done(false)));
+    s.once('error', () => done(false));
+    s.connect(port, '127.0.0.1', () => (s.destroy(), done(true)));
+  });
+}
+
+describe('mysql2 under the agent (MariaDB on 127.0.0.1:3306)', async () => {
+  const up = await reachable(3306);
+  if (!up) console.log('mysql2 tests: no MariaDB/MySQL on 127.0.0.1:3306; skipped');
+
+  it.runIf(up)('normalizes statements and finds the N+1, recommending IN (?)', async () => {
+    const receiver = await startOtlpReceiver();
+    const app = await startApp(MYSQL_APP, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PERF_AGENT_COMPRESSION_ENABLED: 'false' } });
+    try {
+      const orders = (await (await fetch(app.url)).json()) as unknown[];
+      await app.stop('SIGTERM');
+      const spans = await receiver.waitFor((all) => all.some((s) => s.kind === SERVER), 15_000);
+      const root = spans.find((s) => s.kind === SERVER)!;
+      const queries = spans.filter((s) => s.traceId === root.traceId && s.attributes['db.system.name'] === 'mysql');
+      expect(queries).toHaveLength(1 + orders.length);
+      for (const q of queries) {
+        const text = String(q.attributes['db.query.text'] ?? q.attributes['db.statement']);
+        expect(text).not.toMatch(/\b\d+\b/);
+        expect(q.attributes['perf.query.fingerprint']).toMatch(/^[0-9a-f]{16}$/);
+      }
+      const lines = queries.slice(1).map((q) => q.attributes['perf.query.fingerprint']);
+      expect(new Set(lines).size).toBe(1);
+      const nPlusOne = root.events.filter((e) => e.attributes['perf.finding.type'] === 'n_plus_one');
+      expect(nPlusOne).toHaveLength(1);
+      expect(nPlusOne[0].attributes['perf.finding.repeat_count']).toBe(orders.length);
+      expect(String(nPlusOne[0].attributes['perf.finding.recommendation'])).toContain('IN (?)');
+    } finally {
+      await app.stop('SIGKILL');
+      await receiver.close();
+    }
+  });
+});
