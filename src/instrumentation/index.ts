@@ -3,7 +3,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { AgentConfig } from '../config';
-import { PgCallSiteInstrumentation } from './pg-call-site';
+import { CallSiteInstrumentation } from './call-site-instrumentation';
 
 /**
  * The official contrib instrumentations; the agent's work starts where they stop. Drivers are
@@ -14,7 +14,7 @@ export function createInstrumentations(config: AgentConfig): Instrumentation[] {
     new HttpInstrumentation(),
     new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
     new MySQL2Instrumentation(),
-    // After the pg instrumentation, so its wrappers are the outer ones.
-    new PgCallSiteInstrumentation(),
+    // After the driver instrumentations: its pool wrappers go on top of theirs.
+    new CallSiteInstrumentation(),
   ];
 }

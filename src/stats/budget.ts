@@ -39,7 +39,7 @@ export const MIN_WINDOWS = 2;
  *               (WINDOW_BYTES = 3 * 5,016 + 160 = 15,208), so with 8 windows 122,048 bytes
  *               per operation                                      (100 MB: 17.5 MiB, 150 operations)
  *
- * When that leaves fewer than 20 operations (limits under ~17 MB) windows are given up first, down
+ * When that leaves fewer than 20 operations (limits under ~14 MB) windows are given up first, down
  * to 2; below ~4 MB the minimums (100 patterns, 20 operations, 2 windows, about 0.7 MB in all)
  * win over the 25% share. An invalid limit is read as the default, 100.
  */

@@ -3,12 +3,12 @@
  * or query counts. Memory is one Float64Array allocated in the constructor and never resized, so
  * recording costs a logarithm and an array increment and never allocates.
  *
- * Bucket 0 holds values below MIN_VALUE (0 included). Bucket i >= 1 holds
- * [MIN_VALUE * GAMMA^(i-1), MIN_VALUE * GAMMA^i); values above MAX_VALUE go to the last bucket.
- * A quantile is reported as the point of its bucket with the smallest worst-case relative error,
- * 2 * lower * GAMMA / (1 + GAMMA), which is within RELATIVE_ERROR of every value in the bucket;
- * it is then clamped to the exact [min, max], so a value in bucket 0 or above MAX_VALUE is
- * reported as min or max.
+ * Bucket 0 holds values below MIN_VALUE (0 included). Bucket i in 1..LOG_BUCKETS holds
+ * [MIN_VALUE * GAMMA^(i-1), MIN_VALUE * GAMMA^i), the last of them reaching just past MAX_VALUE;
+ * one more bucket holds everything above. A quantile is reported as the point of its bucket with
+ * the smallest worst-case relative error, 2 * lower * GAMMA / (1 + GAMMA), which is within
+ * RELATIVE_ERROR of every value in the bucket, then clamped to the exact [min, max]. So a quantile
+ * that falls below MIN_VALUE is reported as the exact min, and one above MAX_VALUE as the exact max.
  */
 
 /** Worst relative error of a quantile for values in [MIN_VALUE, MAX_VALUE]. */
@@ -21,11 +21,13 @@ export const MAX_VALUE = 1e7;
 const GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR);
 const INV_LN_GAMMA = 1 / Math.log(GAMMA);
 const LN_MIN = Math.log(MIN_VALUE);
-/** Bucket 0 plus the logarithmic buckets up to MAX_VALUE: 577 with the constants above. */
-export const HISTOGRAM_BUCKETS = Math.ceil(Math.log(MAX_VALUE / MIN_VALUE) * INV_LN_GAMMA) + 1;
+const LOG_BUCKETS = Math.ceil(Math.log(MAX_VALUE / MIN_VALUE) * INV_LN_GAMMA);
+const OVERFLOW = LOG_BUCKETS + 1;
+/** Bucket 0, the logarithmic buckets up to MAX_VALUE and the overflow bucket: 578 with the constants above. */
+export const HISTOGRAM_BUCKETS = LOG_BUCKETS + 2;
 
 /**
- * Estimated bytes of one Histogram: the bucket array (4616 bytes, off the V8 heap, counted in
+ * Estimated bytes of one Histogram: the bucket array (4624 bytes, off the V8 heap, counted in
  * `process.memoryUsage().arrayBuffers`) plus 400 for the objects around it: the histogram with its
  * numeric fields, the typed array and its ArrayBuffer measure about 300 bytes of V8 heap on 64-bit
  * Node 20, and malloc adds its own bookkeeping to the backing store.
@@ -48,11 +50,13 @@ const roundMicro = (v: number): number => Math.round(v * 1000) / 1000;
 function bucketOf(value: number): number {
   if (value < MIN_VALUE) return 0;
   const i = Math.floor((Math.log(value) - LN_MIN) * INV_LN_GAMMA) + 1;
-  return i < HISTOGRAM_BUCKETS ? i : HISTOGRAM_BUCKETS - 1;
+  return i < OVERFLOW ? i : OVERFLOW;
 }
 
+/** Clamped to [min, max] by the caller: bucket 0 becomes min, the overflow bucket max. */
 function representative(bucket: number): number {
   if (bucket === 0) return 0;
+  if (bucket === OVERFLOW) return Infinity;
   return (2 * MIN_VALUE * Math.pow(GAMMA, bucket)) / (1 + GAMMA);
 }
 

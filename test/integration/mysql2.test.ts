@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +42,10 @@ describe('mysql2 under the agent (MariaDB on 127.0.0.1:3306)', async () => {
       expect(nPlusOne).toHaveLength(1);
       expect(nPlusOne[0].attributes['perf.finding.repeat_count']).toBe(orders.length);
       expect(String(nPlusOne[0].attributes['perf.finding.recommendation'])).toContain('IN (?)');
+      // The call site is where the app called Pool#query, found through mysql2's pool as through pg's.
+      const source = readFileSync(MYSQL_APP, 'utf8').split('\n');
+      expect(nPlusOne[0].attributes['code.filepath']).toBe(MYSQL_APP);
+      expect(source[Number(nPlusOne[0].attributes['code.lineno']) - 1]).toContain('WHERE order_id = ${');
     } finally {
       await app.stop('SIGKILL');
       await receiver.close();

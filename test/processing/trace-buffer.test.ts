@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Context, type Span as ApiSpan } from '@opentelemetry/api';
 import { AlwaysOnSampler, BasicTracerProvider, SamplingDecision, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -22,13 +21,25 @@ const loaded = loadConfig({});
 if (!loaded.ok) throw new Error('default configuration rejected');
 const defaults: AgentConfig = loaded.config;
 
-/** The 1-based line of this file that carries the comment `// <-- LINE:name`. */
-function lineOf(name: string): number {
-  const lines = readFileSync(__filename, 'utf8').split('\n');
-  const index = lines.findIndex((line) => line.includes(`// <-- LINE:${name}`));
-  if (index < 0) throw new Error(`no line marked ${name}`);
-  return index + 1;
+/**
+ * The line of the caller as V8 numbers it. vitest transforms this file before running it, and
+ * structured stack frames (which the agent reads) carry the transformed positions, not the source
+ * lines, so the expected line is taken the same way, on the same source line as the call under test.
+ */
+function callerLine(): number {
+  const prepare = Error.prepareStackTrace;
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.prepareStackTrace = (_err, frames) => frames;
+    Error.captureStackTrace(holder, callerLine);
+    return (holder.stack as NodeJS.CallSite[])[0].getLineNumber() ?? -1;
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
 }
+
+/** Line (as V8 numbers it) of the latest startSpan in query(). */
+let queryLine = -1;
 
 const RECORD_ONLY: Sampler = {
   shouldSample: () => ({ decision: SamplingDecision.RECORD }),
@@ -112,9 +123,13 @@ function under(parent: ApiSpan): Context {
   return trace.setSpan(ROOT_CONTEXT, parent);
 }
 
+const DB_SPAN = { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql' } };
+
 /** A finished pg-like query span; the statement is set after start, as instrumentation-pg does. */
 function query(h: Harness, parentContext: Context, sql: string): ApiSpan {
-  const span = h.tracer.startSpan('pg.query', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql' } }, parentContext); // <-- LINE:query
+  // One declaration on one line, so that the transformed code keeps both calls on one line too.
+  const span = h.tracer.startSpan('pg.query', DB_SPAN, parentContext), line = callerLine();
+  queryLine = line;
   span.setAttribute('db.query.text', sql);
   span.end();
   return span;
@@ -303,7 +318,7 @@ describe('TraceBuffer', () => {
       'perf.query.fingerprint': fingerprint(pattern),
       'perf.finding.repeat_count': 6,
       'code.filepath': __filename,
-      'code.lineno': lineOf('query'),
+      'code.lineno': queryLine,
     });
     // every exported query carries the normalized statement and its fingerprint, never the literal
     for (const span of h.collected.filter((s) => s.name === 'pg.query')) {
@@ -323,10 +338,12 @@ describe('TraceBuffer', () => {
     };
     const h = harness({ analysis });
     const root = startRoot(h);
-    const holder = captureStack(); // <-- LINE:holder
+    const holder = captureStack(), line = callerLine();
     query(h, under(root).setValue(CALL_SITE_KEY, holder), 'SELECT 1');
     root.end();
-    expect(resolved).toEqual({ filepath: __filename, lineno: lineOf('holder') });
+    expect(line).toBeGreaterThan(0);
+    expect(resolved).toEqual({ filepath: __filename, lineno: line });
+    expect(resolved?.lineno).not.toBe(queryLine); // the holder's line, not where the span started
     expect(holder.resolved).toEqual(resolved);
   });
 

@@ -1,0 +1,84 @@
+import { context, trace } from '@opentelemetry/api';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import { CALL_SITE_KEY, captureStack } from '../processing/call-site';
+
+type Callback = (...args: unknown[]) => unknown;
+type Prototype = Record<string, unknown>;
+interface PoolModule {
+  prototype: Prototype;
+}
+
+/**
+ * What the contrib database instrumentations leave to us, on the connection pools:
+ * - `Pool#query` (pg-pool, mysql2) runs the query on a later tick, when the application's frames
+ *   are gone, so the call site is captured here, where the application calls it, and carried in
+ *   the context to the query span;
+ * - with connect spans off, the pg instrumentation does not bind `Pool#connect` callbacks to the
+ *   caller's context (nor does mysql2's bind `getConnection`); a request waiting for a pooled
+ *   client would otherwise run its query in the context of whichever request released the
+ *   client, and its span would join the wrong trace.
+ */
+export class CallSiteInstrumentation extends InstrumentationBase {
+  constructor() {
+    super('otel-perf-agent-call-site', '0.1.0', {});
+  }
+
+  protected init(): InstrumentationNodeModuleDefinition[] {
+    const patchPool = (methods: string[], binders: string[]) => (moduleExports: PoolModule): PoolModule => {
+      for (const name of methods) stack(moduleExports.prototype, name, wrapQuery);
+      for (const name of binders) stack(moduleExports.prototype, name, wrapCallbackBinding);
+      return moduleExports;
+    };
+    const unpatchPool = (names: string[]) => (moduleExports: PoolModule | undefined): void => {
+      if (moduleExports) for (const name of names) unstack(moduleExports.prototype, name);
+    };
+    return [
+      new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool(['query'], ['connect']), unpatchPool(['query', 'connect'])),
+      new InstrumentationNodeModuleDefinition('mysql2', ['>=2.0.0 <4'], undefined, undefined, [
+        // mysql2 3.11 moved the pool methods to a base class; older versions keep them on Pool.
+        new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool(['query', 'execute'], ['getConnection']), unpatchPool(['query', 'execute', 'getConnection'])),
+        new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool(['query', 'execute'], ['getConnection']), unpatchPool(['query', 'execute', 'getConnection'])),
+      ]),
+    ];
+  }
+}
+
+const ORIGINAL = Symbol('otel-perf-agent original');
+type Method = ((...args: unknown[]) => unknown) & { [ORIGINAL]?: (...args: unknown[]) => unknown };
+
+/*
+ * Not InstrumentationBase#_wrap: it unwraps a method that is already wrapped, which would remove
+ * the contrib instrumentation's own wrapper (of Pool#connect, say). Ours goes on top of whatever is there
+ * and is not marked as a shimmer wrapper, so neither instrumentation undoes the other.
+ */
+function stack(proto: Prototype, name: string, wrapper: (original: Method) => Method): void {
+  const original = proto[name] as Method;
+  if (typeof original !== 'function') return;
+  const wrapped = wrapper(original);
+  wrapped[ORIGINAL] = original;
+  proto[name] = wrapped;
+}
+
+function unstack(proto: Prototype, name: string): void {
+  const current = proto[name] as Method;
+  if (current && current[ORIGINAL]) proto[name] = current[ORIGINAL];
+}
+
+function wrapQuery(original: Method): Method {
+  return function query(this: unknown, ...args: unknown[]) {
+    const active = context.active();
+    const span = trace.getSpan(active);
+    // A query under a span that records nothing will record nothing: no stack to capture.
+    if ((span && !span.isRecording()) || active.getValue(CALL_SITE_KEY) !== undefined) return original.apply(this, args);
+    const holder = captureStack(query);
+    return context.with(active.setValue(CALL_SITE_KEY, holder), () => original.apply(this, args));
+  };
+}
+
+function wrapCallbackBinding(original: Method): Method {
+  return function bindCallback(this: unknown, ...args: unknown[]) {
+    const last = args.length - 1;
+    if (last >= 0 && typeof args[last] === 'function') args[last] = context.bind(context.active(), args[last] as Callback);
+    return original.apply(this, args);
+  };
+}
