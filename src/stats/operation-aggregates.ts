@@ -1,5 +1,6 @@
 import { stringBytes } from './footprint';
 import { Histogram, HISTOGRAM_BYTES, type HistogramSummary } from './histogram';
+import { RecencyList, type Linked } from './recency-list';
 
 /** What one analyzed local trace contributes to its operation's aggregates. */
 export interface OperationSample {
@@ -50,7 +51,7 @@ interface Window {
   queryTimeMs: Histogram;
 }
 
-interface OperationState {
+interface OperationState extends Linked<OperationState> {
   name: string;
   /** Oldest first; windows[0] may be a rollup. */
   windows: Window[];
@@ -71,8 +72,9 @@ export class OperationAggregates {
   readonly maxOperations: number;
   readonly maxWindows: number;
   readonly windowMs: number;
-  /** Recency order: record moves an operation to the end, so the first key is the least recently updated. */
   private readonly ops = new Map<string, OperationState>();
+  /** Least recently updated first: the one to evict. */
+  private readonly recency = new RecencyList<OperationState>();
   private evicted = 0;
 
   constructor(options: OperationAggregatesOptions) {
@@ -88,14 +90,15 @@ export class OperationAggregates {
     let state = this.ops.get(operation);
     if (state === undefined) {
       if (this.ops.size >= this.maxOperations) {
-        this.ops.delete(this.ops.keys().next().value as string);
+        this.drop(this.recency.oldest as OperationState);
         this.evicted++;
       }
-      state = { name: operation, windows: [] };
+      state = { name: operation, windows: [], older: undefined, newer: undefined };
+      this.ops.set(operation, state);
+      this.recency.push(state);
     } else {
-      this.ops.delete(operation);
+      this.recency.touch(state);
     }
-    this.ops.set(operation, state);
     addSample(this.windowFor(state, start), sample);
   }
 
@@ -105,7 +108,7 @@ export class OperationAggregates {
    * window is all or nothing, so `from` can be earlier than `sinceMs`: it says what was merged.
    */
   snapshot(operation?: string, sinceMs = -Infinity): OperationSnapshot[] {
-    const states = operation === undefined ? [...this.ops.values()].reverse() : [this.ops.get(operation)];
+    const states = operation === undefined ? this.newestFirst() : [this.ops.get(operation)];
     const scratch = { duration: new Histogram(), queryCount: new Histogram(), queryTimeMs: new Histogram() };
     const out: OperationSnapshot[] = [];
     for (const state of states) {
@@ -131,14 +134,14 @@ export class OperationAggregates {
         windows.splice(0, keep);
         dropped += keep;
       }
-      if (windows.length === 0) this.ops.delete(state.name);
+      if (windows.length === 0) this.drop(state);
     }
     return dropped;
   }
 
   /** Operation names, most recently updated first. */
   operations(): string[] {
-    return [...this.ops.keys()].reverse();
+    return this.newestFirst().map((state) => state.name);
   }
 
   get size(): number {
@@ -166,10 +169,22 @@ export class OperationAggregates {
 
   clear(): void {
     this.ops.clear();
+    this.recency.clear();
   }
 
   toString(): string {
     return `OperationAggregates{${this.ops.size}/${this.maxOperations} operations, ${this.maxWindows} windows of ${this.windowMs} ms}`;
+  }
+
+  private drop(state: OperationState): void {
+    this.ops.delete(state.name);
+    this.recency.remove(state);
+  }
+
+  private newestFirst(): OperationState[] {
+    const out: OperationState[] = [];
+    for (let s = this.recency.newest; s !== undefined; s = s.older) out.push(s);
+    return out;
   }
 
   /** The window for a sample whose aligned start is `start`, opening (or recycling) one if needed. */

@@ -1,4 +1,5 @@
 import { stringBytes } from './footprint';
+import { RecencyList, type Linked } from './recency-list';
 
 /** What the library knows about one query pattern (normalized statement). */
 export interface PatternEntry {
@@ -43,7 +44,7 @@ export const PATTERN_ENTRY_OVERHEAD_BYTES = 330;
 /** The operations array growing from 1 slot to V8's next capacity (17) on a second operation. */
 const OPERATIONS_GROWTH_BYTES = 136;
 
-interface Entry extends PatternEntry {
+interface Entry extends PatternEntry, Linked<Entry> {
   /** This entry's estimate, kept so eviction can subtract it. */
   bytes: number;
 }
@@ -51,17 +52,16 @@ interface Entry extends PatternEntry {
 /**
  * The library of query patterns seen by this process: per fingerprint, how often, how long and
  * from which operations. Bounded by entry count (and optionally by estimated bytes); when full, the
- * least recently seen pattern is evicted. A Map keeps recency order: a record moves its entry to
- * the end (delete + set), so the first key is always the least recently seen.
+ * least recently seen pattern is evicted. A Map finds entries; a recency list through the entries
+ * orders them, so a record and an eviction each cost O(1).
  */
 export class PatternLibrary {
   readonly maxEntries: number;
   readonly maxBytes: number;
   private readonly entries = new Map<string, Entry>();
+  private readonly recency = new RecencyList<Entry>();
   private bytes = 0;
   private evicted = 0;
-  /** The most recently recorded entry: already last in the Map, so no move is needed. */
-  private newest: Entry | undefined;
 
   constructor(maxEntries: number, options: PatternLibraryOptions = {}) {
     this.maxEntries = Math.max(1, Math.floor(maxEntries) || 1);
@@ -72,14 +72,9 @@ export class PatternLibrary {
   /** Counts one execution of `pattern` (by `operation`) that took `durationMs`. */
   record(fingerprint: string, pattern: string, durationMs: number, operation: string, now: number = Date.now()): void {
     const ms = durationMs >= 0 && durationMs < Infinity ? durationMs : 0;
-    let entry = this.newest !== undefined && this.newest.fingerprint === fingerprint ? this.newest : this.entries.get(fingerprint);
-    if (entry === undefined) {
-      entry = this.insert(fingerprint, pattern, operation, now);
-    } else if (entry !== this.newest) {
-      this.entries.delete(fingerprint);
-      this.entries.set(fingerprint, entry);
-    }
-    this.newest = entry;
+    let entry = this.entries.get(fingerprint);
+    if (entry === undefined) entry = this.insert(fingerprint, pattern, operation, now);
+    else this.recency.touch(entry);
     entry.count++;
     entry.totalMs += ms;
     if (ms > entry.maxMs) entry.maxMs = ms;
@@ -133,8 +128,8 @@ export class PatternLibrary {
 
   clear(): void {
     this.entries.clear();
+    this.recency.clear();
     this.bytes = 0;
-    this.newest = undefined;
   }
 
   toJSON(): PatternLibraryJSON {
@@ -155,8 +150,7 @@ export class PatternLibrary {
     let bytes = PATTERN_ENTRY_OVERHEAD_BYTES + stringBytes(fingerprint) + stringBytes(pattern);
     if (operation) bytes += stringBytes(operation);
     while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.bytes + bytes > this.maxBytes)) {
-      const oldest = this.entries.values().next().value as Entry;
-      this.remove(oldest);
+      this.remove(this.recency.oldest as Entry);
       this.evicted++;
     }
     const entry: Entry = {
@@ -170,16 +164,19 @@ export class PatternLibrary {
       // Most patterns come from one operation: an exact-size array until a second one shows up.
       operations: operation ? [operation] : [],
       bytes,
+      older: undefined,
+      newer: undefined,
     };
     this.entries.set(fingerprint, entry);
+    this.recency.push(entry);
     this.bytes += bytes;
     return entry;
   }
 
   private remove(entry: Entry): void {
     this.entries.delete(entry.fingerprint);
+    this.recency.remove(entry);
     this.bytes -= entry.bytes;
-    if (this.newest === entry) this.newest = undefined;
   }
 }
 

@@ -97,7 +97,7 @@ describe('loadPlugins', () => {
     expect(names(registry)).toEqual(['list_one', 'list_two']);
   });
 
-  // BUG (src/plugins/load-plugins.ts:22): Node's "Cannot find module" message carries a multi-line
+  // BUG (src/plugins/load-plugins.ts:20): Node's "Cannot find module" message carries a multi-line
   // "Require stack:" list, so the problem printed at start spans several lines (DESIGN: "one clear
   // line"; the function's own comment: "reported in one line"). Fix: keep only the first line of
   // the error, e.g. describeError(err).split('\n', 1)[0].

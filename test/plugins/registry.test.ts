@@ -373,7 +373,7 @@ describe('AnalyzerRegistry.run', () => {
     expect(status(registry, 'sometimes_slow').disabled).toBe(true);
   });
 
-  // BUG (src/plugins/registry.ts, run() and checkResult()): checkResult(result) is called outside
+  // BUG (src/plugins/registry.ts:96, run() and checkResult()): checkResult(result) is called outside
   // the try/catch that guards analyze(). A result whose properties throw when read (a Proxy, a
   // getter, a `then` getter) makes run() itself throw: the findings of every analyzer are lost for
   // that trace (TraceBuffer catches it as 'trace analysis'), and the misbehaving analyzer is never

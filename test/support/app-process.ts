@@ -24,6 +24,7 @@ export interface StartAppOptions {
   waitForListening?: boolean;
   args?: string[];
   timeoutMs?: number;
+  cwd?: string;
 }
 
 /** The variables a test run must not leak into the app (a developer's own collector, say). */
@@ -39,6 +40,7 @@ export function startApp(script: string, options: StartAppOptions = {}): Promise
   const args = [...(options.agent === false ? [] : ['--require', REGISTER]), script, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
     env: { ...cleanEnv(), PORT: '0', ...options.env },
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
