@@ -14,11 +14,11 @@ export interface StatsBudget {
 
 /** Share of the memory limit for the pattern library and the aggregates together. */
 export const STATS_SHARE = 0.25;
-/** Of that share: 30% patterns, 70% aggregates (a window of three histograms is ~15 KB). */
+/** Of that share: 30% patterns, 70% aggregates (a window of three histograms is about 15 KB). */
 const PATTERN_SHARE = 0.3;
 /**
  * An entry as PatternLibrary estimates it with a ~300-character statement and one operation:
- * 330 overhead + 32 fingerprint + 316 pattern + ~48 operation name, about 730; rounded up.
+ * 350 overhead + 32 fingerprint + 316 pattern + ~64 operation name, about 760; rounded up.
  */
 export const ASSUMED_PATTERN_ENTRY_BYTES = 768;
 /** Operation names are assumed to be about 48 characters (16 bytes of header + 48). */
@@ -36,7 +36,7 @@ export const MIN_WINDOWS = 2;
  *
  *   patterns:   0.25 * 0.3 * L bytes; entries = that / 768       (100 MB: 7.5 MiB, 10,240 entries)
  *   aggregates: 0.25 * 0.7 * L bytes; per operation 320 + 64 + maxWindows * WINDOW_BYTES
- *               (WINDOW_BYTES = 3 * 5,016 + 160 = 15,208), so with 8 windows 122,048 bytes
+ *               (WINDOW_BYTES = 3 * 5,024 + 160 = 15,232), so with 8 windows 122,240 bytes
  *               per operation                                      (100 MB: 17.5 MiB, 150 operations)
  *
  * When that leaves fewer than 20 operations (limits under ~14 MB) windows are given up first, down

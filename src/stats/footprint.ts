@@ -6,10 +6,10 @@
 
 /** A flat string: 16 bytes of header, then 1 byte per character (2 if any is above U+00FF), padded to 8. */
 export function stringBytes(s: string): number {
-  const perChar = ONE_BYTE.test(s) ? 1 : 2;
+  const perChar = TWO_BYTE.test(s) ? 2 : 1;
   return 16 + align8(s.length * perChar);
 }
 
-const ONE_BYTE = /^[\u0000-\u00ff]*$/;
+const TWO_BYTE = /[^\u0000-\u00ff]/;
 
 const align8 = (n: number): number => (n + 7) & ~7;

@@ -74,6 +74,8 @@ describe('installed from npm pack', () => {
     expect(config.status).toBe(0);
     expect(config.stdout).toContain('PERF_AGENT_SAMPLING_RATE');
     const api = execFileSync(process.execPath, ['-p', "Object.keys(require('otel-perf-agent')).sort().join(',')"], { cwd: dir, encoding: 'utf8' });
+    const resolved = execFileSync(process.execPath, ['-p', "require.resolve('otel-perf-agent/register')"], { cwd: dir, encoding: 'utf8' }).trim();
+    expect(resolved).toBe(join(dir, 'node_modules/otel-perf-agent/dist/register.js'));
     for (const name of ['startAgent', 'registerAnalyzer', 'getConfig', 'updateConfig']) expect(api).toContain(name);
   });
 });
