@@ -8,7 +8,9 @@ import { loadPlugins } from './plugins/load-plugins';
 import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
 import type { TraceBufferStats } from './processing/trace-buffer';
 import type { ProtectionState } from './protection/self-protection';
-import { createPipeline } from './processing/pipeline';
+import { createPipeline, type Pipeline } from './processing/pipeline';
+import { BaselineStore } from './api/baselines';
+import type { MeasurementReport } from './api/report';
 import { installDefaultLogger, log } from './util/log';
 import { describeError } from './util/safe';
 
@@ -39,6 +41,20 @@ export interface AgentStatus {
 }
 
 let current: AgentHandle | undefined;
+
+/** What measure() and the admin API need from the running agent; not public. */
+export interface AgentRuntime {
+  expectTrace: Pipeline['expectTrace'];
+  forgetTrace: Pipeline['forgetTrace'];
+  baselines: BaselineStore;
+  recordReport(report: MeasurementReport): void;
+}
+
+let runtime: AgentRuntime | undefined;
+
+export function getRuntime(): AgentRuntime | undefined {
+  return runtime;
+}
 
 /**
  * Starts tracing, analysis and export once per process. Never throws: a bad setting is reported
@@ -76,6 +92,13 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   const queue = exporter ? new ExportQueue(exporter, exportQueueOptionsFromEnv(env)) : undefined;
   for (const problem of loadPlugins(config.plugins, analyzerRegistry)) process.stderr.write(`otel-perf-agent: ${problem}\n`);
   const pipeline = createPipeline(store, queue);
+  const baselines = new BaselineStore(1000, config.stateDir, () => store.current.retention.baselinesDays);
+  runtime = {
+    expectTrace: pipeline.expectTrace,
+    forgetTrace: pipeline.forgetTrace,
+    baselines,
+    recordReport: () => undefined,
+  };
 
   const sdk = new NodeSDK({
     instrumentations: createInstrumentations(config),
@@ -115,8 +138,10 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
       stopped ??= (async () => {
         removeHooks();
         pipeline.shutdown();
+        await baselines.save();
         await sdk.shutdown();
         current = undefined;
+        runtime = undefined;
       })();
       return stopped;
     },

@@ -1,4 +1,6 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { TraceSummary } from '../analysis/annotate';
+import type { Finding, TraceView } from '../analysis/types';
 import { BUILT_IN_ANALYZERS } from '../analysis/analyzers';
 import { FailOnGuard } from '../analysis/fail-on';
 import { FindingLog } from '../analysis/finding-log';
@@ -19,7 +21,18 @@ const STATEMENT_CACHE_ENTRIES = 2000;
 export const SPAN_BYTES = 2048;
 const STATEMENT_BYTES = 512;
 
+export interface AnalyzedTrace {
+  trace: TraceView;
+  findings: readonly Finding[];
+  summary: TraceSummary;
+}
+
 export interface Pipeline {
+  /** measure(): be handed the analysis of one trace when its root ends. */
+  expectTrace(traceId: string, receive: (result: AnalyzedTrace) => void): void;
+  forgetTrace(traceId: string): void;
+  /** Every analyzed trace (aggregates, reports). */
+  onAnalyzed(listener: (result: AnalyzedTrace) => void): void;
   processors: SpanProcessor[];
   sampler: PerfSampler;
   buffer: TraceBuffer;
@@ -70,7 +83,11 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     keepLimiter.setRate(config.sampling.maxTracesPerSecond);
   });
 
-  const onTrace: TraceListener = (trace, findings) => {
+  const waiting = new Map<string, (result: AnalyzedTrace) => void>();
+  const listeners: ((result: AnalyzedTrace) => void)[] = [];
+  const onTrace: TraceListener = (trace, findings, summary) => {
+    if (waiting.size > 0) waiting.get(trace.traceId)?.({ trace, findings, summary });
+    for (const listener of listeners) listener({ trace, findings, summary });
     if (findings.length === 0) return;
     const logFindings = store.current.logFindings;
     for (const finding of findings) {
@@ -95,6 +112,9 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   });
 
   return {
+    expectTrace: (traceId, receive) => waiting.set(traceId, receive),
+    forgetTrace: (traceId) => waiting.delete(traceId),
+    onAnalyzed: (listener) => listeners.push(listener),
     processors: [new DbStatementProcessor(statements), buffer],
     sampler,
     buffer,

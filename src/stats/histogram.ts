@@ -108,13 +108,14 @@ export class Histogram {
 
   /**
    * The value at rank ceil(q * count) (nearest rank), within RELATIVE_ERROR; q is clamped to
-   * [0, 1]; 0 gives the exact min, 1 the exact max; 0 when empty.
+   * [0, 1]. The first rank is the exact min and the last the exact max; 0 when empty.
    */
   quantile(q: number): number {
     if (this.total === 0) return 0;
     if (!(q > 0)) return this.minValue;
-    if (q >= 1) return this.maxValue;
-    const rank = Math.max(1, Math.ceil(q * this.total));
+    const rank = Math.ceil(q * this.total);
+    if (rank >= this.total) return this.maxValue;
+    if (rank <= 1) return this.minValue;
     const counts = this.counts;
     let seen = 0;
     for (let i = 0; i < counts.length; i++) {

@@ -162,11 +162,6 @@ export class OperationAggregates {
     return bytes;
   }
 
-  /** The most the aggregates can hold with names of `nameLength` characters. */
-  static capacityBytes(maxOperations: number, maxWindows: number, nameLength = 32): number {
-    return maxOperations * (OPERATION_OVERHEAD_BYTES + 16 + nameLength + maxWindows * WINDOW_BYTES);
-  }
-
   clear(): void {
     this.ops.clear();
     this.recency.clear();

@@ -48,26 +48,21 @@ export function startRetention(options: RetentionOptions): RetentionHandle {
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs !== undefined && options.intervalMs > 0 ? options.intervalMs : 3_600_000;
 
-  const runOnce = (): RetentionResult =>
-    safeExecute(
-      'stats.retention',
-      () => {
-        const days = options.config();
-        const t = now();
-        const aggregatesCutoff = cutoff(t, days.aggregatesDays);
-        const measurementsCutoff = cutoff(t, days.measurementsDays);
-        const result: RetentionResult = { patterns: 0, aggregates: 0, measurements: 0 };
-        if (aggregatesCutoff !== undefined) {
-          if (options.patterns) result.patterns = options.patterns.prune(aggregatesCutoff);
-          if (options.aggregates) result.aggregates = options.aggregates.prune(aggregatesCutoff);
-        }
-        if (measurementsCutoff !== undefined && options.measurements) {
-          result.measurements = options.measurements.prune(measurementsCutoff);
-        }
-        return result;
-      },
-      { patterns: 0, aggregates: 0, measurements: 0 },
-    );
+  const runOnce = (): RetentionResult => {
+    const result: RetentionResult = { patterns: 0, aggregates: 0, measurements: 0 };
+    const read = safeExecute('stats.retention', () => ({ days: options.config(), t: now() }), undefined);
+    if (read === undefined) return result;
+    const { days, t } = read;
+    const aggregatesCutoff = cutoff(t, days.aggregatesDays);
+    const measurementsCutoff = cutoff(t, days.measurementsDays);
+    // Each store on its own, so one that throws does not keep the others from pruning.
+    if (aggregatesCutoff !== undefined) {
+      result.patterns = prune(options.patterns, aggregatesCutoff);
+      result.aggregates = prune(options.aggregates, aggregatesCutoff);
+    }
+    if (measurementsCutoff !== undefined) result.measurements = prune(options.measurements, measurementsCutoff);
+    return result;
+  };
 
   const timer = setInterval(runOnce, intervalMs);
   timer.unref();
@@ -76,6 +71,11 @@ export function startRetention(options: RetentionOptions): RetentionHandle {
     stop: () => clearInterval(timer),
     timer,
   };
+}
+
+function prune(store: Prunable | undefined, olderThan: number): number {
+  if (store === undefined) return 0;
+  return safeExecute('stats.retention', () => store.prune(olderThan), 0);
 }
 
 /** Epoch ms before which data is expired; undefined (keep everything) for a days value that is not positive. */

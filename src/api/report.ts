@@ -1,0 +1,117 @@
+import type { TraceSummary } from '../analysis/annotate';
+import type { CallSite, Finding, TraceView } from '../analysis/types';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+export interface ReportFinding {
+  type: string;
+  severity: string;
+  message: string;
+  recommendation: string;
+  fingerprint?: string;
+  pattern?: string;
+  repeatCount?: number;
+  totalMs?: number;
+  callSite?: CallSite;
+}
+
+export interface Bottleneck {
+  fingerprint: string;
+  pattern: string;
+  count: number;
+  totalMs: number;
+  /** Share of the request's duration; concurrent queries can add up to more than 100. */
+  sharePct: number;
+}
+
+export interface MeasurementReport {
+  status: 'success' | 'error';
+  operation: string;
+  target: { type: string; id: string } | null;
+  metrics: { queryCount: number; queryTimeMs: number; executionTimeMs: number; healthScore: number | null; health: string | null };
+  analysis: { findings: ReportFinding[]; nPlusOne: ReportFinding[]; bottlenecks: Bottleneck[]; recommendations: string[] };
+  baseline?: { executionTimeMs: number; queryCount: number; regressionPct: number };
+  error?: { name: string; message: string };
+  metadata: { timestamp: string; version: string; traceId: string | null; note?: string };
+}
+
+const round = (n: number, places = 3): number => Math.round(n * 10 ** places) / 10 ** places;
+
+export function reportFinding(f: Finding): ReportFinding {
+  const out: ReportFinding = { type: f.type, severity: f.severity, message: f.message, recommendation: f.recommendation };
+  if (f.fingerprint) out.fingerprint = f.fingerprint;
+  if (f.pattern) out.pattern = f.pattern;
+  if (f.repeatCount !== undefined) out.repeatCount = f.repeatCount;
+  if (f.totalMs !== undefined) out.totalMs = round(f.totalMs);
+  if (f.callSite) out.callSite = { ...f.callSite };
+  return out;
+}
+
+/** The statements that took the most time in this request, by total time. */
+export function bottlenecksOf(trace: TraceView, limit = 3): Bottleneck[] {
+  const byFingerprint = new Map<string, Bottleneck>();
+  for (const span of trace.dbSpans) {
+    const key = span.fingerprint ?? span.statement ?? span.name;
+    const entry = byFingerprint.get(key);
+    if (entry) {
+      entry.count++;
+      entry.totalMs += span.durationMs;
+    } else {
+      byFingerprint.set(key, { fingerprint: span.fingerprint ?? '', pattern: span.statement ?? span.name, count: 1, totalMs: span.durationMs, sharePct: 0 });
+    }
+  }
+  const total = trace.root.durationMs || 1;
+  return [...byFingerprint.values()]
+    .sort((a, b) => b.totalMs - a.totalMs)
+    .slice(0, limit)
+    .map((b) => ({ ...b, totalMs: round(b.totalMs), sharePct: round((b.totalMs / total) * 100, 1) }));
+}
+
+export interface ReportInput {
+  operation: string;
+  target: { type: string; id: string } | null;
+  executionTimeMs: number;
+  trace?: TraceView;
+  findings?: readonly Finding[];
+  summary?: TraceSummary;
+  error?: unknown;
+  baseline?: { executionTimeMs: number; queryCount: number };
+  note?: string;
+}
+
+export function buildReport(input: ReportInput): MeasurementReport {
+  const findings = (input.findings ?? []).map(reportFinding);
+  const report: MeasurementReport = {
+    status: input.error === undefined ? 'success' : 'error',
+    operation: input.operation,
+    target: input.target,
+    metrics: {
+      queryCount: input.summary?.queryCount ?? 0,
+      queryTimeMs: input.summary?.queryTimeMs ?? 0,
+      executionTimeMs: round(input.executionTimeMs),
+      healthScore: input.summary?.healthScore ?? null,
+      health: input.summary?.health ?? null,
+    },
+    analysis: {
+      findings,
+      nPlusOne: findings.filter((f) => f.type === 'n_plus_one'),
+      bottlenecks: input.trace ? bottlenecksOf(input.trace) : [],
+      recommendations: [...new Set(findings.map((f) => f.recommendation).filter((r) => r.length > 0))],
+    },
+    metadata: { timestamp: new Date().toISOString(), version: VERSION, traceId: input.trace?.traceId ?? null },
+  };
+  if (input.note) report.metadata.note = input.note;
+  if (input.baseline && input.baseline.executionTimeMs > 0) {
+    report.baseline = {
+      executionTimeMs: round(input.baseline.executionTimeMs),
+      queryCount: round(input.baseline.queryCount, 1),
+      regressionPct: round(((report.metrics.executionTimeMs - input.baseline.executionTimeMs) / input.baseline.executionTimeMs) * 100, 1),
+    };
+  }
+  if (input.error !== undefined) {
+    const e = input.error as { name?: unknown; message?: unknown };
+    report.error = { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(input.error) };
+  }
+  return report;
+}
