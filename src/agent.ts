@@ -9,6 +9,7 @@ import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
 import type { TraceBufferStats } from './processing/trace-buffer';
 import type { ProtectionState } from './protection/self-protection';
 import { createPipeline, type Pipeline } from './processing/pipeline';
+import { startAdminServer } from './api/admin-server';
 import { BaselineStore } from './api/baselines';
 import type { MeasurementReport } from './api/report';
 import { installDefaultLogger, log } from './util/log';
@@ -97,7 +98,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     expectTrace: pipeline.expectTrace,
     forgetTrace: pipeline.forgetTrace,
     baselines,
-    recordReport: () => undefined,
+    recordReport: (report) => pipeline.insights.recordMeasurement(report),
   };
 
   const sdk = new NodeSDK({
@@ -109,6 +110,9 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     logRecordProcessors: [],
   });
   sdk.start();
+  const admin = config.admin.port > 0
+    ? startAdminServer(config.admin.port, config.admin.host, config.admin.token, { store, insights: pipeline.insights, status: () => handle.status() })
+    : undefined;
   log.info(`started (${config.env}); exporting ${exporter ? exporter.description : 'nowhere (OTEL_TRACES_EXPORTER=none)'}`);
 
   const flush = async (): Promise<void> => {
@@ -120,7 +124,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   ) : () => undefined;
 
   let stopped: Promise<void> | undefined;
-  return {
+  const handle: AgentHandle = {
     enabled: true,
     get config() {
       return store.current;
@@ -137,6 +141,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     shutdown() {
       stopped ??= (async () => {
         removeHooks();
+        admin?.close();
         pipeline.shutdown();
         await baselines.save();
         await sdk.shutdown();
@@ -146,6 +151,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
       return stopped;
     },
   };
+  return handle;
 }
 
 function hasPending(queue: ExportQueue): boolean {

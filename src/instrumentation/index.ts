@@ -10,8 +10,12 @@ import { CallSiteInstrumentation } from './call-site-instrumentation';
  * patched when the application requires them, so this must run before the app loads `pg`.
  */
 export function createInstrumentations(config: AgentConfig): Instrumentation[] {
+  const adminPort = config.admin.port;
   return [
-    new HttpInstrumentation(),
+    new HttpInstrumentation({
+      // The agent's own admin API is not part of the application.
+      ignoreIncomingRequestHook: (req) => adminPort > 0 && req.socket?.localPort === adminPort,
+    }),
     new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
     new MySQL2Instrumentation(),
     // After the driver instrumentations: its pool wrappers go on top of theirs.

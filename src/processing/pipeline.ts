@@ -8,7 +8,9 @@ import { healthScore } from '../analysis/health-score';
 import type { AgentConfig, ConfigStore } from '../config';
 import type { ExportQueue } from '../export/export-queue';
 import { analyzerRegistry } from '../plugins/registry';
+import { Insights } from '../api/insights';
 import { SelfProtection } from '../protection/self-protection';
+import { startRetention } from '../stats';
 import { PerfSampler, RateLimiter } from '../sampling';
 import { compressSpans } from './compression';
 import { DbStatementProcessor } from './db-statement-processor';
@@ -38,6 +40,7 @@ export interface Pipeline {
   buffer: TraceBuffer;
   failOn: FailOnGuard;
   protection: SelfProtection;
+  insights: Insights;
   /** The agent's estimate of its own memory, in bytes. */
   footprint(): number;
   shutdown(): void;
@@ -60,10 +63,17 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   const keepLimiter = new RateLimiter(store.current.sampling.maxTracesPerSecond);
   const sampler = new PerfSampler(store.current.sampling);
 
+  const insights = new Insights(store.current.memoryLimitMb);
+  const retention = startRetention({
+    patterns: insights.patterns,
+    aggregates: insights.aggregates,
+    measurements: insights.measurementStore,
+    config: () => ({ aggregatesDays: store.current.retention.aggregatesDays, measurementsDays: store.current.retention.measurementsDays }),
+  });
   let buffer: TraceBuffer | undefined;
   const footprint = (): number => {
     const queued = queue ? queue.stats.queued + queue.stats.inFlight : 0;
-    return ((buffer?.stats.bufferedSpans ?? 0) + queued) * SPAN_BYTES + statements.size * STATEMENT_BYTES;
+    return ((buffer?.stats.bufferedSpans ?? 0) + queued) * SPAN_BYTES + statements.size * STATEMENT_BYTES + insights.estimateBytes();
   };
   const protection = new SelfProtection({
     config: () => store.current,
@@ -84,7 +94,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   });
 
   const waiting = new Map<string, (result: AnalyzedTrace) => void>();
-  const listeners: ((result: AnalyzedTrace) => void)[] = [];
+  const listeners: ((result: AnalyzedTrace) => void)[] = [(result) => insights.record(result)];
   const onTrace: TraceListener = (trace, findings, summary) => {
     if (waiting.size > 0) waiting.get(trace.traceId)?.({ trace, findings, summary });
     for (const listener of listeners) listener({ trace, findings, summary });
@@ -120,7 +130,11 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     buffer,
     failOn,
     protection,
+    insights,
     footprint,
-    shutdown: () => protection.stop(),
+    shutdown: () => {
+      protection.stop();
+      retention.stop();
+    },
   };
 }

@@ -1,3 +1,4 @@
+export { stringBytes } from './footprint';
 export { Histogram, HISTOGRAM_BYTES, HISTOGRAM_BUCKETS, RELATIVE_ERROR, MIN_VALUE, MAX_VALUE } from './histogram';
 export type { HistogramSummary } from './histogram';
 export { PatternLibrary, MAX_OPERATIONS_PER_PATTERN, PATTERN_ENTRY_OVERHEAD_BYTES } from './pattern-library';

@@ -57,9 +57,9 @@ interface OperationState extends Linked<OperationState> {
   windows: Window[];
 }
 
-/** One window: its three histograms plus the window object (about 120 bytes with boxed doubles). */
+/** One window: its three histograms plus the window object with its boxed start and end (about 150 bytes). */
 export const WINDOW_BYTES = 3 * HISTOGRAM_BYTES + 160;
-/** One operation besides its windows and name: its state object, windows array (up to ~24 slots) and Map slot. */
+/** One operation besides its windows and name: its state object, windows array, recency links and Map slot. */
 export const OPERATION_OVERHEAD_BYTES = 320;
 
 /**
@@ -128,11 +128,11 @@ export class OperationAggregates {
     let dropped = 0;
     for (const state of this.ops.values()) {
       const windows = state.windows;
-      let keep = 0;
-      while (keep < windows.length && (windows[keep].end <= olderThan || (windows[keep].rollup && windows[keep].start < olderThan))) keep++;
-      if (keep > 0) {
-        windows.splice(0, keep);
-        dropped += keep;
+      let expired = 0;
+      while (expired < windows.length && isExpired(windows[expired], olderThan)) expired++;
+      if (expired > 0) {
+        windows.splice(0, expired);
+        dropped += expired;
       }
       if (windows.length === 0) this.drop(state);
     }
@@ -217,6 +217,10 @@ export class OperationAggregates {
     windows[0].start = start;
     return windows[0];
   }
+}
+
+function isExpired(w: Window, olderThan: number): boolean {
+  return w.end <= olderThan || (w.rollup && w.start < olderThan);
 }
 
 function newWindow(): Window {

@@ -6,13 +6,13 @@ import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, ConsoleSpanExporter, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import type { DecodedSpan, ReceivedRequest } from '../../collector/receiver';
 import { createExporter, type AgentExporter } from '../../src/export/create-exporter';
 
 const RECEIVER = resolve(__dirname, '../../collector/receiver/index.js');
 
-let warn: ReturnType<typeof vi.fn>;
+let warn: Mock<(message: string) => void>;
 const exporters: AgentExporter[] = [];
 
 beforeEach(() => {

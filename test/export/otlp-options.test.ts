@@ -1,8 +1,8 @@
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { parseHeaders, resolveOtlpOptions } from '../../src/export/otlp-options';
 
-let warn: ReturnType<typeof vi.fn>;
+let warn: Mock<(message: string) => void>;
 
 beforeEach(() => {
   warn = vi.fn();

@@ -1,0 +1,151 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { BufferedTraceView, operationOf } from '../../src/analysis/trace-view';
+import type { SpanView } from '../../src/analysis/types';
+import type { StackHolder } from '../../src/processing/call-site';
+
+function root(name: string, attributes: Attributes = {}): SpanView {
+  return { name, attributes } as unknown as SpanView;
+}
+
+describe('operationOf', () => {
+  it('is method and route when the framework reported a route', () => {
+    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'http.route': '/members/:id/payments', 'url.path': '/members/42/payments' }))).toBe(
+      'GET /members/:id/payments',
+    );
+  });
+
+  it('uses the older http.method and http.target attributes too', () => {
+    expect(operationOf(root('HTTP POST', { 'http.method': 'POST', 'http.target': '/members/7/notes' }))).toBe('POST /members/:id/notes');
+    expect(operationOf(root('HTTP GET', { 'http.method': 'GET', 'http.route': '/health' }))).toBe('GET /health');
+  });
+
+  it('falls back to the path when the route is empty', () => {
+    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'http.route': '', 'url.path': '/members/3' }))).toBe('GET /members/:id');
+  });
+
+  it.each([
+    ['/members/42', '/members/:id'],
+    ['/members/42/payments', '/members/:id/payments'],
+    ['/members/42/payments/7', '/members/:id/payments/:id'],
+    ['/orders/3f2b8c1e-1234-4abc-9def-0123456789ab', '/orders/:id'],
+    ['/orders/3F2B8C1E-1234-4ABC-9DEF-0123456789AB/items', '/orders/:id/items'],
+    ['/docs/507f1f77bcf86cd799439011', '/docs/:id'],
+    ['/v2/members', '/v2/members'],
+    ['/files/deadbeef', '/files/deadbeef'],
+    ['/members/42abc', '/members/42abc'],
+    ['/', '/'],
+  ])('replaces id segments of %s', (path, expected) => {
+    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'url.path': path }))).toBe(`GET ${expected}`);
+  });
+
+  it('strips the query string', () => {
+    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'url.path': '/members?page=2&size=50' }))).toBe('GET /members');
+    expect(operationOf(root('GET', { 'http.method': 'GET', 'http.target': '/members/9?expand=payments' }))).toBe('GET /members/:id');
+  });
+
+  it('is the span name for a root that is not HTTP', () => {
+    expect(operationOf(root('nightly-report', { 'db.system.name': 'postgresql' }))).toBe('nightly-report');
+    expect(operationOf(root('process order', { 'http.request.method': 42 }))).toBe('process order');
+  });
+
+  it('is the span name for an HTTP root without route or path', () => {
+    expect(operationOf(root('GET', { 'http.request.method': 'GET' }))).toBe('GET');
+  });
+});
+
+/** Real ended spans: a server root, a db child via db.system.name, one via db.system, a failed child. */
+async function spans(): Promise<{ root: ReadableSpan; others: ReadableSpan[] }> {
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+  const tracer = provider.getTracer('trace-view-test');
+  const r = tracer.startSpan('GET /members/:id', {
+    kind: SpanKind.SERVER,
+    attributes: { 'http.request.method': 'GET', 'url.path': '/members/5' },
+  });
+  const ctx = trace.setSpan(ROOT_CONTEXT, r);
+  const service = tracer.startSpan('load member', {}, ctx);
+  const pg = tracer.startSpan(
+    'pg.query',
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.query.text': 'SELECT * FROM members WHERE id = ?', 'perf.query.fingerprint': 'aaaaaaaaaaaaaaaa' } },
+    trace.setSpan(ROOT_CONTEXT, service),
+  );
+  pg.end();
+  service.end();
+  const mysql = tracer.startSpan('mysql', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'mysql', 'db.statement': 'SELECT 1' } }, ctx);
+  mysql.setStatus({ code: SpanStatusCode.ERROR });
+  mysql.end();
+  r.end();
+  await provider.forceFlush();
+  const finished = memory.getFinishedSpans();
+  await provider.shutdown();
+  return { root: finished[finished.length - 1], others: finished.slice(0, -1) };
+}
+
+describe('BufferedTraceView', () => {
+  it('lists the spans in end order with the root last, and the database spans apart', async () => {
+    const { root: r, others } = await spans();
+    const view = new BufferedTraceView(r, others, undefined);
+    expect(view.traceId).toBe(r.spanContext().traceId);
+    expect(view.spans.map((s) => s.name)).toEqual(['pg.query', 'load member', 'mysql', 'GET /members/:id']);
+    expect(view.root).toBe(view.spans[3]);
+    expect(view.dbSpans.map((s) => s.name)).toEqual(['pg.query', 'mysql']);
+    expect(view.operation).toBe('GET /members/:id');
+  });
+
+  it('describes each span: parent, times, database fields, error', async () => {
+    const { root: r, others } = await spans();
+    const view = new BufferedTraceView(r, others, undefined);
+    const [pg, service, mysql] = view.spans;
+    expect(view.root.parentSpanId).toBeUndefined();
+    expect(service.parentSpanId).toBe(r.spanContext().spanId);
+    expect(pg.parentSpanId).toBe(service.spanId);
+    expect(pg).toMatchObject({ isDb: true, dbSystem: 'postgresql', statement: 'SELECT * FROM members WHERE id = ?', fingerprint: 'aaaaaaaaaaaaaaaa', error: false, kind: SpanKind.CLIENT });
+    expect(mysql).toMatchObject({ isDb: true, dbSystem: 'mysql', statement: 'SELECT 1', error: true });
+    expect(mysql.fingerprint).toBeUndefined();
+    expect(service).toMatchObject({ isDb: false, error: false });
+    expect(service.statement).toBeUndefined();
+    for (const s of view.spans) {
+      // epoch milliseconds as doubles keep about a quarter of a microsecond
+      expect(s.endMs - s.startMs).toBeCloseTo(s.durationMs, 3);
+      expect(s.startMs).toBeGreaterThan(1_600_000_000_000);
+    }
+    expect(view.root.startMs).toBeLessThanOrEqual(pg.startMs);
+  });
+
+  it('childrenOf gives the direct children of a span, and nothing for a leaf or an unknown id', async () => {
+    const { root: r, others } = await spans();
+    const view = new BufferedTraceView(r, others, undefined);
+    const [pg, service, mysql] = view.spans;
+    expect(view.childrenOf(view.root.spanId)).toEqual([service, mysql]);
+    expect(view.childrenOf(service.spanId)).toEqual([pg]);
+    expect(view.childrenOf(pg.spanId)).toEqual([]);
+    expect(view.childrenOf('ffffffffffffffff')).toEqual([]);
+  });
+
+  it('resolves a call site only for spans that have a stack holder', async () => {
+    const { root: r, others } = await spans();
+    const pgId = others[0].spanContext().spanId;
+    const holder: StackHolder = { resolved: { filepath: '/srv/app/routes/members.js', lineno: 12 } };
+    const view = new BufferedTraceView(r, others, new Map([[pgId, holder]]));
+    expect(view.spans[0].callSite()).toEqual({ filepath: '/srv/app/routes/members.js', lineno: 12 });
+    expect(view.spans[1].callSite()).toBeUndefined();
+    expect(view.root.callSite()).toBeUndefined();
+  });
+
+  it('treats the root as local root even when its parent is remote', async () => {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+    const remote = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true });
+    provider.getTracer('t').startSpan('GET /remote', {}, remote).end();
+    await provider.forceFlush();
+    const [only] = memory.getFinishedSpans();
+    await provider.shutdown();
+    expect(only.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    const view = new BufferedTraceView(only, [], undefined);
+    expect(view.root.parentSpanId).toBeUndefined();
+    expect(view.spans).toHaveLength(1);
+    expect(view.operation).toBe('GET /remote');
+  });
+});

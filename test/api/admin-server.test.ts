@@ -1,0 +1,114 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type Receiver } from '../../collector/receiver';
+import { MEMBERS_API, startApp, type AppProcess } from '../support/app-process';
+import { assertValidReport } from '../support/report-schema';
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+const TOKEN = 'test-token-123';
+let receiver: Receiver;
+let app: AppProcess;
+let admin: string;
+
+async function call(path: string, init: RequestInit = {}) {
+  const res = await fetch(admin + path, init);
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  admin = `http://127.0.0.1:${port}`;
+  receiver = await startOtlpReceiver();
+  app = await startApp(MEMBERS_API, {
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PERF_AGENT_ADMIN_PORT: String(port), PERF_AGENT_ADMIN_TOKEN: TOKEN, PERF_AGENT_LOG_FINDINGS: 'false' },
+  });
+  for (const path of ['/members/1/payments', '/members/2/payments', '/members/1/payments-batched', '/members/3']) await fetch(app.url + path);
+});
+
+afterAll(async () => {
+  await app?.stop('SIGKILL');
+  await receiver?.close();
+});
+
+describe('admin API', () => {
+  it('GET /perf/health tells what the agent is doing to itself', async () => {
+    const { status, body } = await call('/perf/health');
+    expect(status).toBe(200);
+    expect(body.status).toBe('success');
+    expect(body.agent).toBe('running');
+    expect(body.protection.level).toBe(0);
+    expect(body.traceBuffer.analyzedTraces).toBeGreaterThanOrEqual(4);
+    expect(body.analyzers.map((a: { name: string }) => a.name)).toEqual(['n_plus_one', 'slow_query', 'query_count', 'execution_time']);
+    expect(body.footprintBytes).toBeGreaterThan(0);
+    expect(body.metadata.version).toBeTruthy();
+  });
+
+  it('GET /perf/report aggregates per operation, in the report format', async () => {
+    const { status, body } = await call('/perf/report?operation=' + encodeURIComponent('GET /members/:id/payments'));
+    expect(status).toBe(200);
+    expect(body.reports).toHaveLength(1);
+    const report = body.reports[0];
+    assertValidReport(report);
+    expect(report.operation).toBe('GET /members/:id/payments');
+    expect(report.analysis.nPlusOne).toHaveLength(1);
+    expect(report.analysis.bottlenecks[0].pattern).toBe('SELECT id, paid_on, amount_cents, method FROM payments WHERE invoice_id = $1');
+    expect(report.metadata.note).toMatch(/^aggregate of 2 requests/);
+    const all = await call('/perf/report');
+    for (const r of all.body.reports) assertValidReport(r);
+    // The example's start-up queries are traces of their own (their roots are the queries).
+    expect(all.body.reports.map((r: { operation: string }) => r.operation)).toEqual(
+      expect.arrayContaining(['GET /members/:id', 'GET /members/:id/payments', 'GET /members/:id/payments-batched']),
+    );
+    expect((await call('/perf/report?operation=nope')).status).toBe(404);
+  });
+
+  it('GET /perf/patterns lists the pattern library', async () => {
+    const { body } = await call('/perf/patterns?by=count&limit=2');
+    expect(body.patterns).toHaveLength(2);
+    expect(body.patterns[0].pattern).toBe('SELECT id, paid_on, amount_cents, method FROM payments WHERE invoice_id = $1');
+    expect(body.patterns[0].count).toBeGreaterThanOrEqual(20);
+    expect(body.patterns[0].fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect((await call('/perf/patterns?by=nonsense')).status).toBe(400);
+  });
+
+  it('GET /perf/config shows settings without the token', async () => {
+    const { body } = await call('/perf/config');
+    const token = body.settings.find((s: { env: string }) => s.env === 'PERF_AGENT_ADMIN_TOKEN');
+    expect(token.current).toBe('[hidden]');
+    expect(JSON.stringify(body)).not.toContain(TOKEN);
+    expect(body.writable).toBe(true);
+  });
+
+  it('PATCH /perf/config needs the bearer token and validates the whole patch', async () => {
+    const patch = (body: unknown, auth?: string) =>
+      call('/perf/config', { method: 'PATCH', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(body) });
+    expect((await patch({ 'sampling.rate': 0.5 })).status).toBe(401);
+    expect((await patch({ 'sampling.rate': 0.5 }, 'Bearer wrong')).status).toBe(401);
+    const bad = await patch({ 'sampling.rate': 2 }, `Bearer ${TOKEN}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0]).toMatchObject({ env: 'PERF_AGENT_SAMPLING_RATE', allowed: 'a number from 0 to 1' });
+    const good = await patch({ 'thresholds.slowQueryMs': 5, 'nPlusOne.minRepeats': 30 }, `Bearer ${TOKEN}`);
+    expect(good.status).toBe(200);
+    expect(good.body.changed).toEqual(['thresholds.slowQueryMs', 'nPlusOne.minRepeats']);
+    // In force at once: 20 repeats are no longer an N+1 with minRepeats 30.
+    await fetch(app.url + '/members/1/payments');
+    const { body } = await call('/perf/health');
+    expect(body.status).toBe('success');
+  });
+
+  it('does not trace its own requests', async () => {
+    await app.stop('SIGTERM');
+    const spans = await receiver.waitFor((all) => all.filter((s) => s.kind === 2).length >= 5, 15_000);
+    expect(spans.some((s) => String(s.attributes['url.path'] ?? '').startsWith('/perf'))).toBe(false);
+    const last = spans.filter((s) => s.kind === 2 && s.attributes['url.path'] === '/members/1/payments').pop()!;
+    expect(last.events.filter((e) => e.attributes['perf.finding.type'] === 'n_plus_one')).toEqual([]);
+  });
+});
