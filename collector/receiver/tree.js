@@ -5,7 +5,7 @@
 /** @typedef {import('./index').DecodedSpan} DecodedSpan */
 
 const STATEMENT_MAX = 80;
-const ANSI = { bold: '1', dim: '2', red: '31', yellow: '33', cyan: '36' };
+const ANSI = { bold: '1', dim: '2', red: '31', yellow: '33', magenta: '35', cyan: '36' };
 
 /**
  * @param {DecodedSpan[]} spans spans of one or more traces, in any order
@@ -65,13 +65,15 @@ function renderTrace(trace, paint) {
       const perf = Object.entries(span.attributes).filter(([k]) => k.startsWith('perf.'));
       if (perf.length) lines.push(info + 'perf: ' + perf.map(([k, v]) => `${k.slice(5)}=${compact(v)}`).join(' '));
       const db = dbBelow(span, children);
-      lines.push(info + `db: ${db.count} spans, ${db.ms.toFixed(1)} ms`);
+      lines.push(info + `db: ${db.count} queries, ${db.ms.toFixed(1)} ms`);
     }
     for (const e of span.events) {
       if (e.name !== 'perf.finding') continue;
       const a = e.attributes;
       const finding = `! ${a['perf.finding.type'] ?? '?'} ${a['perf.finding.severity'] ?? '?'}: ${a['perf.finding.message'] ?? ''}`;
       lines.push(info + paint('red', finding));
+      if (a['code.filepath']) lines.push(info + paint('dim', `    at ${relative(String(a['code.filepath']))}:${a['code.lineno']}${a['code.function'] ? ` (${a['code.function']})` : ''}`));
+      if (a['perf.finding.recommendation']) lines.push(info + paint('dim', `    -> ${a['perf.finding.recommendation']}`));
     }
     kids.forEach((kid, i) => {
       const last = i === kids.length - 1;
@@ -88,6 +90,8 @@ function spanLine(span, top, paint) {
   let line = `${name} ${paint('yellow', `${span.durationMs.toFixed(1)} ms`)}`;
   if (span.status.code === 2) line += paint('red', ` ERROR${span.status.message ? ` ${span.status.message}` : ''}`);
   if (top && span.parentSpanId) line += paint('dim', ` (parent ${span.parentSpanId} not received)`);
+  const composite = span.attributes['perf.composite.count'];
+  if (composite != null) line += paint('magenta', ` x${composite} (${span.attributes['perf.composite.strategy']}, sum ${compact(span.attributes['perf.composite.sum_ms'])} ms)`);
   const statement = span.attributes['db.query.text'] ?? span.attributes['db.statement'];
   if (typeof statement === 'string' && statement) line += '  ' + paint('cyan', shorten(statement));
   return line;
@@ -104,12 +108,19 @@ function dbBelow(span, children) {
     if (seen.has(s.spanId)) continue;
     seen.add(s.spanId);
     if (isDb(s)) {
-      count++;
-      ms += s.durationMs;
+      // A composite span stands for perf.composite.count queries taking perf.composite.sum_ms.
+      count += Number(s.attributes['perf.composite.count'] ?? 1);
+      ms += Number(s.attributes['perf.composite.sum_ms'] ?? s.durationMs);
     }
     stack.push(...(children.get(s.spanId) || []));
   }
   return { count, ms };
+}
+
+/** @param {string} file */
+function relative(file) {
+  const rel = require('node:path').relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }
 
 /** @param {DecodedSpan} s */

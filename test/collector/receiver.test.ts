@@ -284,7 +284,7 @@ describe('formatTraceTree', () => {
         `trace ${T} (4 spans)`,
         'GET /members 45.3 ms',
         '│  perf: health_score=72 finding_count=1',
-        '│  db: 2 spans, 5.3 ms',
+        '│  db: 2 queries, 5.3 ms',
         '│  ! n_plus_one warning: 20 similar queries',
         `├─ pg.query:SELECT list 3.0 ms  ${shortened}`,
         '└─ handler 10.0 ms',

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { loadPlugins } from '../../src/plugins/load-plugins';
 import { AnalyzerRegistry } from '../../src/plugins/registry';
@@ -155,9 +155,18 @@ describe('loadPlugins', () => {
 
     const t = traceBuilder({ operation: 'GET /members' });
     t.db('SELECT * FROM members');
-    const findings = registry.run(t.build(), context);
-    expect(findings.map((f) => [f.type, f.severity])).toEqual([['select_star', 'info']]);
-    expect(registry.list().every((s) => s.failures === 0)).toBe(true);
+    // the registry's time budget is not under test: a cold first run on a busy machine may exceed it
+    vi.spyOn(performance, 'now').mockReturnValue(1_000);
+    try {
+      const findings = registry.run(t.build(), context);
+      expect(findings.map((f) => [f.type, f.severity])).toEqual([['select_star', 'info']]);
+      expect(registry.list().map((s) => [s.name, s.runs, s.failures])).toEqual([
+        ['select_star', 1, 0],
+        ['query_in_http_loop', 1, 0],
+      ]);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('uses process.cwd() when no cwd is given', () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Analyzer, AnalyzerContext, Finding, TraceView } from '../../src/analysis/types';
 import { loadConfig } from '../../src/config';
 import { ANALYZER_BUDGET_MS, AnalyzerRegistry, MAX_CONSECUTIVE_FAILURES } from '../../src/plugins/registry';
@@ -22,12 +22,23 @@ function analyzer(name: string, analyze: Analyzer['analyze']): Analyzer {
   return { name, analyze };
 }
 
+const realNow = performance.now.bind(performance);
+
 /** Spins (no timers, no sleep) until more than `ms` elapsed: the registry measures wall time. */
 function busyWait(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
+  const until = realNow() + ms;
+  while (realNow() < until) {
     // burn the budget
   }
+}
+
+/**
+ * The registry counts any run over ANALYZER_BUDGET_MS of wall time as a failure, and on a busy
+ * machine a trivial analyzer is sometimes descheduled that long. Tests that are not about the
+ * budget stop the clock the registry reads, so only the behaviour under test can fail them.
+ */
+function stopTheClock(): void {
+  vi.spyOn(performance, 'now').mockReturnValue(1_000);
 }
 
 function status(registry: AnalyzerRegistry, name: string) {
@@ -35,6 +46,14 @@ function status(registry: AnalyzerRegistry, name: string) {
   if (!found) throw new Error(`${name} is not listed`);
   return found;
 }
+
+beforeEach(() => {
+  stopTheClock();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('AnalyzerRegistry.register', () => {
   it('accepts an object with a short name and an analyze function', () => {
@@ -162,10 +181,6 @@ describe('AnalyzerRegistry.list', () => {
 });
 
 describe('AnalyzerRegistry.run', () => {
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
   it('collects findings in registration order and hands each analyzer the trace and context', () => {
     const registry = new AnalyzerRegistry();
     const seen: Array<[string, TraceView, AnalyzerContext]> = [];
@@ -340,6 +355,7 @@ describe('AnalyzerRegistry.run', () => {
   });
 
   it(`counts a run over the ${ANALYZER_BUDGET_MS} ms budget as a failure but keeps its findings`, () => {
+    vi.restoreAllMocks(); // the real clock
     const registry = new AnalyzerRegistry();
     registry.register(
       analyzer('slow', () => {
@@ -355,11 +371,14 @@ describe('AnalyzerRegistry.run', () => {
   });
 
   it('disables an analyzer that overruns the budget every time, and a fast run in between resets the streak', () => {
+    // a clock that only the analyzer moves: deterministic however busy the machine is
+    let now = 1_000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
     const registry = new AnalyzerRegistry();
     let slow = true;
     registry.register(
       analyzer('sometimes_slow', () => {
-        if (slow) busyWait(ANALYZER_BUDGET_MS + 3);
+        if (slow) now += ANALYZER_BUDGET_MS + 0.5;
         return [];
       }),
     );

@@ -70,7 +70,9 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig):
     const s = spans[i];
     totalMs += s.durationMs;
     if (s.durationMs > maxMs) maxMs = s.durationMs;
-    if (s.startMs < lastEnd - CLOCK_SLACK_MS) concurrent = true;
+    // Sequential queries can overlap by a hair: a driver may end a span after it resolved the
+    // promise the next query waits on. Concurrent ones overlap by a good part of their duration.
+    if (s.startMs < lastEnd - Math.max(CLOCK_SLACK_MS, Math.min(1, s.durationMs / 2))) concurrent = true;
     if (s.endMs > lastEnd) lastEnd = s.endMs;
     spanIds[i] = s.spanId;
   }
