@@ -56,4 +56,4 @@ function sampleRss(pid) {
   return sampler;
 }
 
-module.exports = { sampleRss, readCpuMs, INTERVAL_MS };
+module.exports = { sampleRss, readCpuMs };

@@ -132,7 +132,7 @@ function microSection(ctx) {
   return [
     '## Micro-benchmarks',
     '',
-    `\`node bench/micro/run.js${ctx.micro.profile === 'quick' ? ' --quick' : ''}\`: median of the samples, timed by this process's CPU time; spread = half the range of the samples; "x loop" = time per operation over that of a plain loop reading every character of the same input.`,
+    `\`node bench/micro/run.js${ctx.micro.profile === 'quick' ? ' --quick' : ''}\`: median of the samples, timed by this process's CPU time; spread = half the range of the samples; "x baseline" = time per operation over that of the benchmark's baseline (for the SQL functions: a plain loop reading every character of the same input).`,
     '',
     formatMicroTable(ctx.micro),
   ].join('\n');

@@ -312,4 +312,4 @@ function check(config, result) {
   if (config.exports === 'none' && result.telemetry.allSpans > 0) result.notes.push(`exported ${result.telemetry.allSpans} spans with no exporter`);
 }
 
-module.exports = { runConfig, MIX, N_PLUS_ONE };
+module.exports = { runConfig, MIX };

@@ -34,19 +34,4 @@ function ratio(a, b) {
   return a / b;
 }
 
-/** Least-squares slope of y over x (per unit of x), or null with fewer than 2 points. */
-function slope(points) {
-  const p = points.filter((pt) => Number.isFinite(pt.x) && Number.isFinite(pt.y));
-  if (p.length < 2) return null;
-  const mx = p.reduce((s, pt) => s + pt.x, 0) / p.length;
-  const my = p.reduce((s, pt) => s + pt.y, 0) / p.length;
-  let num = 0;
-  let den = 0;
-  for (const pt of p) {
-    num += (pt.x - mx) * (pt.y - my);
-    den += (pt.x - mx) ** 2;
-  }
-  return den === 0 ? null : num / den;
-}
-
-module.exports = { quantile, median, min, max, ratio, slope };
+module.exports = { quantile, median, min, max, ratio };

@@ -1,7 +1,7 @@
 'use strict';
 // Plain loops over the same inputs as the SQL benchmarks: one pass reading every char code, the
 // least work any one-pass normalizer or hash has to do. The SQL rows show how many times this
-// they cost ("x loop").
+// they cost ("x baseline").
 
 const { SHORT, LONG } = require('./lib/sql-corpus');
 const { cycle, next, plainLoop } = require('./lib/cycle');

@@ -167,7 +167,7 @@ function formatUs(v) {
 /** Markdown table of a runMicro() result. */
 function formatMicroTable(micro) {
   const lines = [
-    '| benchmark | ops/s (CPU) | µs/op | spread | x loop |',
+    '| benchmark | ops/s (CPU) | µs/op | spread | x baseline |',
     '|---|---:|---:|---:|---:|',
   ];
   for (const r of micro.results) {

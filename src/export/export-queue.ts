@@ -18,8 +18,8 @@ export function exportQueueOptionsFromEnv(env: NodeJS.ProcessEnv): ExportQueueOp
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') return fallback;
     const n = Number(raw);
-    if (Number.isFinite(n) && n > 0) return n;
-    log.warn(`${name}=${JSON.stringify(raw)} is not a positive number; using ${fallback}.`);
+    if (Number.isInteger(n) && n > 0) return n;
+    log.warn(`${name}=${JSON.stringify(raw)} is not a positive whole number; using ${fallback}.`);
     return fallback;
   };
   const maxQueueSize = read('OTEL_BSP_MAX_QUEUE_SIZE', 2048);
@@ -72,7 +72,10 @@ export class ExportQueue implements SpanProcessor {
   }
 
   add(span: ReadableSpan): void {
-    if (this.closed) return;
+    if (this.closed) {
+      this.dropped++;
+      return;
+    }
     if (this.queue.length >= this.options.maxQueueSize) {
       this.dropped++;
       log.warnOnce('export-queue-full', `export queue full (${this.options.maxQueueSize} spans): spans are being dropped; is the collector reachable?`);
@@ -96,12 +99,17 @@ export class ExportQueue implements SpanProcessor {
     await Promise.all(pending);
   }
 
-  async shutdown(): Promise<void> {
-    if (this.closed) return;
-    await this.forceFlush();
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.target.exporter.shutdown();
+  private stopping: Promise<void> | undefined;
+
+  /** Once: later and concurrent calls share the first call's promise. */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.forceFlush();
+      this.closed = true;
+      if (this.timer) clearTimeout(this.timer);
+      await this.target.exporter.shutdown();
+    })();
+    return this.stopping;
   }
 
   /** Synchronous delivery of everything not yet acknowledged; for the `exit` event only. */
@@ -151,7 +159,7 @@ export class ExportQueue implements SpanProcessor {
           if (ok) this.exported += batch.length;
           else {
             this.dropped += batch.length;
-            log.warnOnce(`export-failed:${why}`, `export of ${batch.length} spans failed (${why}); later failures of this kind are counted, not logged.`);
+            log.warnOnce('export-failed', `export of ${batch.length} spans failed (${why}); later failures are counted in the export queue's stats, not logged.`);
           }
         }
         this.waiters.delete(batch);

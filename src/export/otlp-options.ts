@@ -81,10 +81,12 @@ export function parseHeaders(raw: string | undefined, name: string): Record<stri
       if (pair.trim()) log.warn(`${name} has an entry without key=value ("${pair.trim()}"); it was ignored.`);
       continue;
     }
+    // Header names are case-insensitive: a traces-specific one must replace a general one.
+    const header = key.toLowerCase();
     try {
-      headers[key] = decodeURIComponent(pair.slice(at + 1).trim());
+      headers[header] = decodeURIComponent(pair.slice(at + 1).trim());
     } catch {
-      headers[key] = pair.slice(at + 1).trim();
+      headers[header] = pair.slice(at + 1).trim();
     }
   }
   return headers;

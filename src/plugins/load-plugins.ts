@@ -17,7 +17,8 @@ export function loadPlugins(specifiers: readonly string[], registry: AnalyzerReg
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       exported = require(path);
     } catch (err) {
-      problems.push(`PERF_AGENT_PLUGINS: "${specifier}" could not be loaded (${describeError(err)}); expected ${EXPECTED}`);
+      // Node's "Cannot find module" message goes on with a multi-line require stack: one line is enough.
+      problems.push(`PERF_AGENT_PLUGINS: "${specifier}" could not be loaded (${describeError(err).split('\n', 1)[0]}); expected ${EXPECTED}`);
       continue;
     }
     const candidates = analyzersIn(exported);

@@ -17,7 +17,8 @@ export interface StackHolder {
 /** Set in the OpenTelemetry context by the pool wrapper, read when the query span starts. */
 export const CALL_SITE_KEY = createContextKey('otel-perf-agent call site');
 
-const FRAMES = 24;
+// Deep enough for an ORM between the application and the driver.
+const FRAMES = 32;
 // The agent's own files: dist/ when installed or built, src/ under ts-node or vitest.
 const AGENT_ROOT = dirname(__dirname) + sep;
 const NODE_MODULES = `${sep}node_modules${sep}`;
@@ -75,5 +76,5 @@ function firstApplicationFrame(frames: V8CallSite[]): CallSite | null {
 /** For messages: relative to the working directory when the file is below it. */
 export function displayPath(filepath: string): string {
   const rel = relative(process.cwd(), filepath);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : filepath;
+  return rel && rel !== '..' && !rel.startsWith('..' + sep) && !isAbsolute(rel) ? rel : filepath;
 }

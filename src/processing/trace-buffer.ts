@@ -98,11 +98,13 @@ export class TraceBuffer implements SpanProcessor {
     try {
       const parent = span.parentSpanContext;
       const traceId = span.spanContext().traceId;
-      if (!parent || parent.isRemote) {
+      const record = this.traces.get(traceId);
+      // A second local root of a trace already collected (this service called itself, say)
+      // belongs to that trace: a new record would lose what the first one buffered.
+      if ((!parent || parent.isRemote) && !record) {
         this.track(span, traceId);
         return;
       }
-      const record = this.traces.get(traceId);
       if (record && isDbSpan(span) && this.options.config().analysis.enabled) {
         // The pool wrapper captured where the app called Pool#query; a direct Client#query is
         // still on the application's stack right now.
@@ -127,6 +129,14 @@ export class TraceBuffer implements SpanProcessor {
   }
 
   onEnd(span: ReadableSpan): void {
+    try {
+      this.collect(span);
+    } catch (err) {
+      recordFailure('trace buffer', err);
+    }
+  }
+
+  private collect(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
     const record = this.traces.get(traceId);
     if (!record) {
@@ -222,6 +232,14 @@ export class TraceBuffer implements SpanProcessor {
 
   /** Releases traces whose root never ended (a hung request, a span never closed). */
   private expire(now: number): void {
+    try {
+      this.releaseExpired(now);
+    } catch (err) {
+      recordFailure('trace buffer', err);
+    }
+  }
+
+  private releaseExpired(now: number): void {
     for (const [traceId, record] of this.traces) {
       if (now - record.startedAt < this.options.limits.traceTimeoutMs) continue;
       this.traces.delete(traceId);

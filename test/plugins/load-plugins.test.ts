@@ -101,7 +101,7 @@ describe('loadPlugins', () => {
   // "Require stack:" list, so the problem printed at start spans several lines (DESIGN: "one clear
   // line"; the function's own comment: "reported in one line"). Fix: keep only the first line of
   // the error, e.g. describeError(err).split('\n', 1)[0].
-  it.fails('reports a missing module in a single line', () => {
+  it('reports a missing module in a single line', () => {
     const problems = loadPlugins(['perf-agent-plugin-that-does-not-exist-4711', './missing.js'], new AnalyzerRegistry(), dir);
     expect(problems).toHaveLength(2);
     for (const problem of problems) expect(problem).not.toContain('\n');
