@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Context } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { CALL_SITE_KEY, captureStack } from '../processing/call-site';
 
@@ -18,6 +18,18 @@ interface PoolModule {
  *   client would otherwise run its query in the context of whichever request released the
  *   client, and its span would join the wrong trace.
  */
+/**
+ * Decides whether a query's call site is worth a stack capture (the trace buffer's answer: the
+ * first time a statement appears in a trace; its repeats share that call site). Without one,
+ * every query is captured.
+ */
+export type CallSitePolicy = (active: Context, statement: unknown) => boolean;
+let policy: CallSitePolicy | undefined;
+
+export function setCallSitePolicy(next: CallSitePolicy | undefined): void {
+  policy = next;
+}
+
 export class CallSiteInstrumentation extends InstrumentationBase {
   constructor() {
     super('otel-perf-agent-call-site', '0.1.0', {});
@@ -33,6 +45,19 @@ export class CallSiteInstrumentation extends InstrumentationBase {
       if (moduleExports) for (const name of names) unstack(moduleExports.prototype, name);
     };
     return [
+      // Client#query too: a query on a checked-out client starts its span before pg sets the
+      // statement on it, so the decision is taken here, where the text is at hand.
+      new InstrumentationNodeModuleDefinition(
+        'pg',
+        ['>=8.0.3 <9'],
+        (moduleExports: { Client?: PoolModule }) => {
+          if (moduleExports.Client) stack(moduleExports.Client.prototype, 'query', wrapQuery);
+          return moduleExports;
+        },
+        (moduleExports: { Client?: PoolModule } | undefined) => {
+          if (moduleExports?.Client) unstack(moduleExports.Client.prototype, 'query');
+        },
+      ),
       new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool(['query'], ['connect']), unpatchPool(['query', 'connect'])),
       new InstrumentationNodeModuleDefinition('mysql2', ['>=2.0.0 <4'], undefined, undefined, [
         // mysql2 3.11 moved the pool methods to a base class; older versions keep them on Pool.
@@ -70,7 +95,8 @@ function wrapQuery(original: Method): Method {
     const span = trace.getSpan(active);
     // A query under a span that records nothing will record nothing: no stack to capture.
     if ((span && !span.isRecording()) || active.getValue(CALL_SITE_KEY) !== undefined) return original.apply(this, args);
-    const holder = captureStack(query);
+    // null tells the span's start that the decision was taken: no capture there either.
+    const holder = !policy || policy(active, args[0]) ? captureStack(query) : null;
     return context.with(active.setValue(CALL_SITE_KEY, holder), () => original.apply(this, args));
   };
 }

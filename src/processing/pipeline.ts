@@ -9,6 +9,7 @@ import type { AgentConfig, ConfigStore } from '../config';
 import type { ExportQueue } from '../export/export-queue';
 import { analyzerRegistry } from '../plugins/registry';
 import { Insights } from '../api/insights';
+import { setCallSitePolicy } from '../instrumentation/call-site-instrumentation';
 import { SelfProtection } from '../protection/self-protection';
 import { startRetention } from '../stats';
 import { PerfSampler, RateLimiter } from '../sampling';
@@ -119,7 +120,10 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     allowKeep: () => keepLimiter.tryTake(),
     onTrace,
     onOverhead: (ms) => protection.recordOverhead(ms),
+    fingerprintOf: (text) => statements.get(text).fingerprint,
   });
+  const traceBuffer = buffer;
+  setCallSitePolicy((active, statement) => traceBuffer.wantsCallSite(active, statement));
 
   return {
     expectTrace: (traceId, receive) => waiting.set(traceId, receive),
@@ -133,6 +137,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     insights,
     footprint,
     shutdown: () => {
+      setCallSitePolicy(undefined);
       protection.stop();
       retention.stop();
     },

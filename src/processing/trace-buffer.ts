@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { TraceFlags, type Context } from '@opentelemetry/api';
+import { TraceFlags, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { annotateRoot, ATTR, summarize, type TraceSummary } from '../analysis/annotate';
 import { BufferedTraceView } from '../analysis/trace-view';
@@ -51,6 +51,8 @@ export interface TraceBufferOptions {
   onTrace?: TraceListener;
   /** The agent's own milliseconds spent on one local trace (analysis, compression, hand-off). */
   onOverhead?: (ms: number) => void;
+  /** The fingerprint of a raw statement (the statement cache), to capture one call site per statement. */
+  fingerprintOf?: (statement: string) => string;
 }
 
 interface TraceRecord {
@@ -62,6 +64,8 @@ interface TraceRecord {
   keep: boolean;
   analyzed: boolean;
   overheadMs: number;
+  /** Fingerprints whose call site was captured in this trace. */
+  captured: Set<string> | undefined;
 }
 
 export interface TraceBufferStats {
@@ -106,10 +110,11 @@ export class TraceBuffer implements SpanProcessor {
         return;
       }
       if (record && isDbSpan(span) && this.options.config().analysis.enabled) {
-        // The pool wrapper captured where the app called Pool#query; a direct Client#query is
-        // still on the application's stack right now.
-        const holder = (parentContext.getValue(CALL_SITE_KEY) as StackHolder | undefined) ?? captureStack(this.onStart);
-        (record.callSites ??= new Map()).set(span.spanContext().spanId, holder);
+        // The driver wrappers decided (and captured) where the app called the driver; otherwise
+        // the application is still on the stack right now.
+        let holder = parentContext.getValue(CALL_SITE_KEY) as StackHolder | null | undefined;
+        if (holder === undefined && this.wantsCallSite(parentContext, span.attributes['db.query.text'] ?? span.attributes['db.statement'])) holder = captureStack(this.onStart);
+        if (holder) (record.callSites ??= new Map()).set(span.spanContext().spanId, holder);
       }
     } catch (err) {
       recordFailure('trace buffer', err);
@@ -166,6 +171,23 @@ export class TraceBuffer implements SpanProcessor {
     return Promise.resolve();
   }
 
+  /**
+   * A stack capture costs a few microseconds: take one for the first query of each statement in
+   * a trace (a slow query has its call site; the repeats of an N+1 loop share the first one's).
+   */
+  wantsCallSite(active: Context, statement: unknown): boolean {
+    const span = trace.getSpan(active);
+    if (!span) return true; // a query outside any request is a trace of its own
+    const record = this.traces.get(span.spanContext().traceId);
+    if (!record || !this.options.config().analysis.enabled) return false;
+    const text = typeof statement === 'string' ? statement : (statement as { text?: unknown } | null)?.text;
+    if (typeof text !== 'string' || !this.options.fingerprintOf) return true;
+    const fingerprint = this.options.fingerprintOf(text);
+    if (record.captured?.has(fingerprint)) return false;
+    (record.captured ??= new Set()).add(fingerprint);
+    return true;
+  }
+
   shutdown(): Promise<void> {
     clearInterval(this.sweeper);
     this.expire(Number.POSITIVE_INFINITY);
@@ -187,7 +209,7 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false, overheadMs: 0 };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false, overheadMs: 0, captured: undefined };
     this.traces.set(traceId, record);
   }
 
