@@ -10,7 +10,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { CONFIGS, ROOT, DIST_REGISTER, childEnv } = require('./lib/configs');
+const { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv } = require('./lib/configs');
+const { snapshotDist } = require('./lib/dist');
 const { installCleanup, killAll, spawnNode, liveCount } = require('./lib/processes');
 const { runConfig, MIX } = require('./lib/run-config');
 const { aggregate } = require('./lib/aggregate');
@@ -113,12 +114,12 @@ async function runOne(config, phase, round, o, totalRounds) {
 }
 
 /** The micro-benchmarks in their own process: a fresh JIT, and a crash there is only a failure. */
-async function runMicroChild(quick) {
+async function runMicroChild(quick, distDir) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-bench-micro-'));
   const out = path.join(tmp, 'micro.json');
   try {
     const args = [path.join(BENCH_DIR, 'micro', 'run.js'), '--json', out, ...(quick ? ['--quick'] : [])];
-    const child = spawnNode(args, { env: childEnv({}), cwd: ROOT, name: 'micro-benchmarks' });
+    const child = spawnNode(args, { env: childEnv(distDir ? { BENCH_DIST_DIR: distDir } : {}), cwd: ROOT, name: 'micro-benchmarks' });
     const timeout = quick ? MICRO_TIMEOUT_MS.quick : MICRO_TIMEOUT_MS.full;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
     const exit = await child.exited;
@@ -158,7 +159,7 @@ async function runRounds(o, configs) {
   let micro = null;
   if (o.micro) {
     log('micro-benchmarks...');
-    micro = await runMicroChild(o.quick);
+    micro = await runMicroChild(o.quick, o.dist && o.dist.distDir);
   }
 
   const configNames = configs.map((c) => c.name);
@@ -246,6 +247,16 @@ async function main() {
     return 2;
   }
   installCleanup();
+  if (fs.existsSync(DIST_REGISTER)) {
+    try {
+      const snapshot = snapshotDist();
+      process.on('exit', snapshot.remove);
+      useDist(snapshot.distDir);
+      o.dist = { distDir: snapshot.distDir, hash: snapshot.hash, builtAt: snapshot.builtAt };
+    } catch (err) {
+      log(`bench: could not copy dist/ (${err.message}); using it in place, a rebuild during the run would mix builds`);
+    }
+  }
   return o.soak ? runSoak(o, configs) : runRounds(o, configs);
 }
 

@@ -6,6 +6,15 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST_REGISTER = path.join(ROOT, 'dist', 'register.js');
+
+/** The dist/ the agent configurations load: the repository's, or a snapshot (see dist.js). */
+let distDir = path.join(ROOT, 'dist');
+function useDist(dir) {
+  distDir = dir;
+}
+function agentRegister() {
+  return path.join(distDir, 'register.js');
+}
 const PLAIN_OTEL = path.join(ROOT, 'bench', 'preload', 'plain-otel.js');
 
 function elasticStart() {
@@ -57,7 +66,7 @@ const CONFIGS = [
   {
     name: 'agent-dev',
     description: 'this agent, PERF_AGENT_ENV=development (100%, analysis, compression)',
-    preloads: () => [DIST_REGISTER],
+    preloads: () => [agentRegister()],
     env: { PERF_AGENT_ENV: 'development' },
     exports: 'otlp',
     needsDist: true,
@@ -66,7 +75,7 @@ const CONFIGS = [
   {
     name: 'agent-prod',
     description: 'this agent, PERF_AGENT_ENV=production (10%, keep-findings on)',
-    preloads: () => [DIST_REGISTER],
+    preloads: () => [agentRegister()],
     env: { PERF_AGENT_ENV: 'production' },
     exports: 'otlp',
     needsDist: true,
@@ -75,7 +84,7 @@ const CONFIGS = [
   {
     name: 'agent-prod-nokeep',
     description: 'this agent, production with PERF_AGENT_SAMPLING_KEEP_FINDINGS=false',
-    preloads: () => [DIST_REGISTER],
+    preloads: () => [agentRegister()],
     env: { PERF_AGENT_ENV: 'production', PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'false' },
     exports: 'otlp',
     needsDist: true,
@@ -144,4 +153,4 @@ function childEnv(extra) {
   return { ...env, ...extra };
 }
 
-module.exports = { CONFIGS, ROOT, DIST_REGISTER, childEnv };
+module.exports = { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv };

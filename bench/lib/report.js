@@ -20,7 +20,7 @@ function header(ctx) {
     '',
     `- Date: ${m.date}; duration of the run: ${Math.round(ctx.wallSec)} s`,
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; load average at start ${m.loadAvg.join(' / ')}`,
-    `- Node ${m.node}; commit ${m.gitCommit || 'unknown'}${m.gitDirtyFiles ? ` with ${m.gitDirtyFiles} uncommitted file(s)` : ''}; dist/ built ${m.distBuilt || 'never'}`,
+    `- Node ${m.node}; commit ${m.gitCommit || 'unknown'}${m.gitDirtyFiles ? ` with ${m.gitDirtyFiles} uncommitted file(s)` : ''}; dist/ built ${m.distBuilt || 'never'}${ctx.options.dist ? ` (build ${ctx.options.dist.hash}, copied at start and used for every run)` : ''}`,
     `- ${ctx.options.rounds} round(s) x ${ctx.options.durationSec} s of load per configuration (after ${ctx.options.warmupSec} s of warm-up), ${ctx.options.connections} connections; N+1 phase ${ctx.options.n1DurationSec} s per configuration and round`,
     `- Load: each connection sends, in turn, ${ctx.mixDescription}`,
   ];

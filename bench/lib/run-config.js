@@ -78,6 +78,7 @@ async function runConfig(config, opts) {
     result.startupMs = Date.now() - appStarted;
 
     let warmupRequests = 0;
+    let receiverCpuStart = null;
     if (opts.phase === 'n1') {
       rss.phase = 'load';
       const res = await load(appUrl, { durationSec: opts.durationSec, paths: [N_PLUS_ONE], connections: opts.connections });
@@ -94,7 +95,7 @@ async function runConfig(config, opts) {
       await mark(app, 1);
       rss.phase = 'load';
       const loadStarted = Date.now();
-      const receiverCpuStart = readCpuMs(receiver.pid);
+      receiverCpuStart = readCpuMs(receiver.pid);
       const harnessCpuStart = process.cpuUsage();
       const res = await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections });
       const harnessCpu = process.cpuUsage(harnessCpuStart);
@@ -105,7 +106,6 @@ async function runConfig(config, opts) {
       await mark(app, 2);
       result.servedRequests = warmupRequests + result.load.sent;
       result.harnessCpuMsPerRequest = (harnessCpu.user + harnessCpu.system) / 1000 / result.load.sent;
-      result.receiverCpuStart = receiverCpuStart;
       result.rss = summarizeRss(rss.samples, loadStarted, loadEnded, opts.phase === 'soak');
     }
 
@@ -117,10 +117,9 @@ async function runConfig(config, opts) {
     // The receiver's CPU from the start of the load to the app's exit: decoding what the load
     // produced. It runs on the same cores as the app, so it is part of the noise.
     const receiverCpuEnd = readCpuMs(receiver.pid);
-    if (result.receiverCpuStart != null && receiverCpuEnd != null) {
-      result.receiverCpuMsPerRequest = (receiverCpuEnd - result.receiverCpuStart) / result.load.sent;
+    if (receiverCpuStart != null && receiverCpuEnd != null) {
+      result.receiverCpuMsPerRequest = (receiverCpuEnd - receiverCpuStart) / result.load.sent;
     }
-    delete result.receiverCpuStart;
     const receiverExit = await stop(receiver, 'SIGTERM', TIMEOUTS.receiverStop);
     if (receiverExit.code !== 0) throw new Error(`receiver exited with ${formatExit(receiverExit)}${describeOutput(receiver)}`);
     const summaryLine = receiver.out.tail.filter((l) => l.startsWith('{')).pop();

@@ -19,7 +19,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const MICRO_DIR = __dirname;
-const DIST = path.resolve(__dirname, '..', '..', 'dist');
+// bench/run.js points this at its snapshot of dist/.
+const DIST = process.env.BENCH_DIST_DIR || path.resolve(__dirname, '..', '..', 'dist');
 
 const PROFILES = {
   full: { warmupMs: 300, sampleMs: 100, samples: 7 },
