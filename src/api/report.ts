@@ -1,20 +1,11 @@
 import type { TraceSummary } from '../analysis/annotate';
-import type { CallSite, Finding, TraceView } from '../analysis/types';
+import type { Finding, TraceView } from '../analysis/types';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
-export interface ReportFinding {
-  type: string;
-  severity: string;
-  message: string;
-  recommendation: string;
-  fingerprint?: string;
-  pattern?: string;
-  repeatCount?: number;
-  totalMs?: number;
-  callSite?: CallSite;
-}
+/** A finding as reports carry it: what the analyzer said, without the span ids it was about. */
+export type ReportFinding = Omit<Finding, 'spanIds' | 'maxMs'>;
 
 export interface Bottleneck {
   fingerprint: string;
