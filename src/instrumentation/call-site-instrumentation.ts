@@ -1,6 +1,6 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
-import { CALL_SITE_KEY, captureStack } from '../processing/call-site';
+import { CALL_SITE_KEY, captureStack, type StackHolder } from '../processing/call-site';
 
 type Callback = (...args: unknown[]) => unknown;
 type Prototype = Record<string, unknown>;
@@ -19,11 +19,11 @@ interface PoolModule {
  *   client, and its span would join the wrong trace.
  */
 /**
- * Decides whether a query's call site is worth a stack capture (the trace buffer's answer: the
- * first time a statement appears in a trace; its repeats share that call site). Without one,
- * every query is captured.
+ * Gives the call site of a query about to run (the trace buffer's answer: captured now, reused
+ * from an earlier capture of the same statement, or null when no analysis will want it). Without
+ * a policy every query is captured.
  */
-export type CallSitePolicy = (active: Context, statement: unknown) => boolean;
+export type CallSitePolicy = (active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown) => StackHolder | null;
 let policy: CallSitePolicy | undefined;
 
 export function setCallSitePolicy(next: CallSitePolicy | undefined): void {
@@ -96,7 +96,7 @@ function wrapQuery(original: Method): Method {
     // A query under a span that records nothing will record nothing: no stack to capture.
     if ((span && !span.isRecording()) || active.getValue(CALL_SITE_KEY) !== undefined) return original.apply(this, args);
     // null tells the span's start that the decision was taken: no capture there either.
-    const holder = !policy || policy(active, args[0]) ? captureStack(query) : null;
+    const holder = policy ? policy(active, args[0], query) : captureStack(query);
     return context.with(active.setValue(CALL_SITE_KEY, holder), () => original.apply(this, args));
   };
 }

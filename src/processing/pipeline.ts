@@ -123,7 +123,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     fingerprintOf: (text) => statements.get(text).fingerprint,
   });
   const traceBuffer = buffer;
-  setCallSitePolicy((active, statement) => traceBuffer.wantsCallSite(active, statement));
+  setCallSitePolicy((active, statement, skipAbove) => traceBuffer.callSiteFor(active, statement, skipAbove));
 
   return {
     expectTrace: (traceId, receive) => waiting.set(traceId, receive),

@@ -8,6 +8,7 @@ import type { AgentConfig } from '../config';
 import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
 import { CALL_SITE_KEY, captureStack, type StackHolder } from './call-site';
+import { CallSiteCache } from './call-site-cache';
 
 /** Where complete traces go: the export queue (or anything with `add`). */
 export interface SpanSink {
@@ -64,8 +65,8 @@ interface TraceRecord {
   keep: boolean;
   analyzed: boolean;
   overheadMs: number;
-  /** Fingerprints whose call site was captured in this trace. */
-  captured: Set<string> | undefined;
+  /** Queries per fingerprint so far, to know which repeat makes an N+1 candidate. */
+  repeats: Map<string, number> | undefined;
 }
 
 export interface TraceBufferStats {
@@ -92,6 +93,7 @@ export class TraceBuffer implements SpanProcessor {
   private bufferedSpans = 0;
   private readonly counters = { analyzedTraces: 0, keptForFindings: 0, droppedUnsampled: 0, bypassedTraces: 0, overflowSpans: 0, expiredTraces: 0 };
   private readonly sweeper: NodeJS.Timeout;
+  private readonly callSites = new CallSiteCache(2000);
 
   constructor(private readonly options: TraceBufferOptions) {
     this.sweeper = setInterval(() => this.expire(Date.now()), Math.min(10_000, options.limits.traceTimeoutMs));
@@ -113,7 +115,7 @@ export class TraceBuffer implements SpanProcessor {
         // The driver wrappers decided (and captured) where the app called the driver; otherwise
         // the application is still on the stack right now.
         let holder = parentContext.getValue(CALL_SITE_KEY) as StackHolder | null | undefined;
-        if (holder === undefined && this.wantsCallSite(parentContext, span.attributes['db.query.text'] ?? span.attributes['db.statement'])) holder = captureStack(this.onStart);
+        if (holder === undefined) holder = this.callSiteFor(parentContext, span.attributes['db.query.text'] ?? span.attributes['db.statement'], this.onStart);
         if (holder) (record.callSites ??= new Map()).set(span.spanContext().spanId, holder);
       }
     } catch (err) {
@@ -172,25 +174,30 @@ export class TraceBuffer implements SpanProcessor {
   }
 
   /**
-   * A stack capture costs a few microseconds: take one for the first query of each statement in
-   * a trace (a slow query has its call site; the repeats of an N+1 loop share the first one's).
+   * The call site for a query about to run under `active` (null: no analysis will want it).
+   * Stack captures are costly, so a query usually gets its statement's call site from the
+   * process-wide cache (see CallSiteCache); `skipAbove` is the frame the capture starts below.
    */
-  wantsCallSite(active: Context, statement: unknown): boolean {
+  callSiteFor(active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown): StackHolder | null {
     const span = trace.getSpan(active);
-    if (!span) return true; // a query outside any request is a trace of its own
+    const config = this.options.config();
+    if (!config.analysis.enabled) return null;
+    if (!span) return captureStack(skipAbove); // a query outside any request: a trace of its own
     const record = this.traces.get(span.spanContext().traceId);
-    if (!record || !this.options.config().analysis.enabled) return false;
-    const text = typeof statement === 'string' ? statement : (statement as { text?: unknown } | null)?.text;
-    if (typeof text !== 'string' || !this.options.fingerprintOf) return true;
+    if (!record) return null;
+    const text = typeof statement === 'string' ? statement : (statement as { text?: unknown; sql?: unknown } | null)?.text ?? (statement as { sql?: unknown } | null)?.sql;
+    if (typeof text !== 'string' || !this.options.fingerprintOf) return captureStack(skipAbove);
     const fingerprint = this.options.fingerprintOf(text);
-    if (record.captured?.has(fingerprint)) return false;
-    (record.captured ??= new Set()).add(fingerprint);
-    return true;
+    const repeats = (record.repeats ??= new Map());
+    const repeat = (repeats.get(fingerprint) ?? 0) + 1;
+    repeats.set(fingerprint, repeat);
+    return this.callSites.holderFor(fingerprint, repeat, config.nPlusOne.minRepeats, skipAbove);
   }
 
   shutdown(): Promise<void> {
     clearInterval(this.sweeper);
     this.expire(Number.POSITIVE_INFINITY);
+    this.callSites.clear();
     return Promise.resolve();
   }
 
@@ -209,7 +216,7 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false, overheadMs: 0, captured: undefined };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false, overheadMs: 0, repeats: undefined };
     this.traces.set(traceId, record);
   }
 

@@ -76,7 +76,9 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig):
     if (s.endMs > lastEnd) lastEnd = s.endMs;
     spanIds[i] = s.spanId;
   }
-  let callSite: CallSite | undefined;
+  // The agent captures a fresh stack at the minRepeats-th repeat (earlier repeats may carry the
+  // statement's call site from an earlier request): ask that one first.
+  let callSite: CallSite | undefined = spans[Math.min(config.nPlusOne.minRepeats, spans.length) - 1].callSite();
   const tries = Math.min(spans.length, CALL_SITE_TRIES);
   for (let i = 0; i < tries && callSite === undefined; i++) callSite = spans[i].callSite();
 

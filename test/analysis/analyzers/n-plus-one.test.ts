@@ -161,23 +161,33 @@ describe('n_plus_one', () => {
     expect(finding.severity).toBe('critical');
   });
 
-  it('takes the call site from the first span of the group that has one, and asks only that group', () => {
+  it('takes the call site of the minRepeats-th span first (the agent captures it afresh there), and asks only that group', () => {
     const t = traceBuilder();
     t.repeat(3, INVOICES, { callSite: callSite('/app/other.js', 1) }); // below the threshold
-    t.db(PAYMENTS); // no call site resolved for this one
-    t.db(PAYMENTS, { callSite: callSite('/app/routes/payments.js', 9) });
-    t.repeat(3, PAYMENTS, { callSite: callSite('/app/routes/payments.js', 99) });
+    t.repeat(4, PAYMENTS, { callSite: callSite('/app/cached.js', 3) });
+    t.db(PAYMENTS, { callSite: callSite('/app/routes/payments.js', 9) }); // the 5th
+    t.repeat(2, PAYMENTS, { callSite: callSite('/app/routes/payments.js', 99) });
     const [finding] = analyze(t.build());
     expect(finding.callSite).toEqual({ filepath: '/app/routes/payments.js', lineno: 9 });
-    expect(t.callSiteCalls).toBe(2);
+    expect(t.callSiteCalls).toBe(1);
   });
 
-  it('leaves the call site out when none of the first three spans has one, asking no more', () => {
+  it('falls back to the first spans of the group that have a call site', () => {
+    const t = traceBuilder();
+    t.db(PAYMENTS); // no call site resolved for this one
+    t.db(PAYMENTS, { callSite: callSite('/app/routes/payments.js', 9) });
+    t.repeat(4, PAYMENTS);
+    const [finding] = analyze(t.build());
+    expect(finding.callSite).toEqual({ filepath: '/app/routes/payments.js', lineno: 9 });
+    expect(t.callSiteCalls).toBe(3);
+  });
+
+  it('leaves the call site out when neither that span nor the first three have one, asking no more', () => {
     const t = traceBuilder();
     t.repeat(20, PAYMENTS);
     const [finding] = analyze(t.build());
     expect(finding.callSite).toBeUndefined();
-    expect(t.callSiteCalls).toBe(3);
+    expect(t.callSiteCalls).toBe(4);
   });
 
   it('asks no call site and reports nothing when nothing repeats enough', () => {
