@@ -2,9 +2,9 @@ import { SpanStatusCode, type SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resolveCallSite, type StackHolder } from '../processing/call-site';
+import { templatePath } from '../util/operation-name';
 import type { CallSite, SpanView, TraceView } from './types';
 
-const NUMERIC_SEGMENT = /\/(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{24,})(?=\/|$)/gi;
 
 class ReadableSpanView implements SpanView {
   readonly spanId: string;
@@ -114,9 +114,7 @@ export function operationOf(root: SpanView): string {
   if (typeof method !== 'string') return root.name;
   const route = a['http.route'];
   if (typeof route === 'string' && route) return `${method} ${route}`;
-  let path = a['url.path'] ?? a['http.target'];
+  const path = a['url.path'] ?? a['http.target'];
   if (typeof path !== 'string') return root.name;
-  const query = path.indexOf('?');
-  if (query >= 0) path = path.slice(0, query);
-  return `${method} ${path.replace(NUMERIC_SEGMENT, '/:id')}`;
+  return `${method} ${templatePath(path)}`;
 }

@@ -92,6 +92,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
     doc: 'Record traces the sampler dropped so the analyzers see them, and export those with a finding of severity warning or worse.',
   },
   {
+    key: 'sampling.keepFindingsMaxPerSecond',
+    env: 'PERF_AGENT_SAMPLING_KEEP_FINDINGS_MAX_PER_SECOND',
+    format: 'positive-number',
+    default: 10,
+    doc: 'Requests per operation (method and path template) and second that keep-findings records although the sampler did not keep them; a busier operation has a steady sample of its requests analyzed instead of all, so recording does not cost what 100% sampling costs.',
+  },
+  {
     key: 'sampling.maxTracesPerSecond',
     env: 'PERF_AGENT_SAMPLING_MAX_TRACES_PER_SECOND',
     format: 'positive-number',

@@ -16,6 +16,7 @@ export interface AgentConfig {
     rate: number;
     criticalOperations: string[];
     keepFindings: boolean;
+    keepFindingsMaxPerSecond: number;
     maxTracesPerSecond: number;
   };
   nPlusOne: { minRepeats: number };

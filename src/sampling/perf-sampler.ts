@@ -7,6 +7,8 @@ import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
 import { compileGlobs } from './glob';
 import type { GlobMatcher } from './glob';
+import { templatePath } from '../util/operation-name';
+import { OperationBudget } from './operation-budget';
 import { RateLimiter } from './rate-limiter';
 import type { Clock } from './rate-limiter';
 
@@ -85,11 +87,13 @@ export class PerfSampler implements Sampler {
   private keepFindings = false;
   private maxTracesPerSecond = 0;
   private readonly limiter: RateLimiter;
+  private readonly recordBudget: OperationBudget;
   private results!: RootResults;
 
   constructor(config: SamplingConfig, options: PerfSamplerOptions = {}) {
     // Unlimited until update() sets the configured rate: the bucket then starts full.
     this.limiter = new RateLimiter(Infinity, options.now);
+    this.recordBudget = new OperationBudget(Infinity, options.now);
     this.update(config);
   }
 
@@ -103,6 +107,7 @@ export class PerfSampler implements Sampler {
       this.criticalHasMethod = this.criticalGlobs.some((g) => g.indexOf(' ') >= 0);
     }
     if (config.keepFindings !== undefined) this.keepFindings = config.keepFindings === true;
+    if (config.keepFindingsMaxPerSecond !== undefined) this.recordBudget.setRate(config.keepFindingsMaxPerSecond);
     if (config.maxTracesPerSecond !== undefined) {
       this.maxTracesPerSecond = config.maxTracesPerSecond;
       this.limiter.setRate(config.maxTracesPerSecond);
@@ -126,7 +131,7 @@ export class PerfSampler implements Sampler {
   ): SamplingResult {
     try {
       const parent = trace.getSpanContext(context);
-      if (parent !== undefined && isSpanContextValid(parent)) return this.followParent(context, parent);
+      if (parent !== undefined && isSpanContextValid(parent)) return this.followParent(context, parent, spanName, attributes);
       return this.sampleNewTrace(traceId, spanName, attributes);
     } catch (err) {
       recordFailure('sampler', err);
@@ -143,11 +148,11 @@ export class PerfSampler implements Sampler {
     return `PerfSampler{rate=${this.rate}, critical=${this.criticalGlobs.length} globs, keepFindings=${this.keepFindings}, maxTracesPerSecond=${this.maxTracesPerSecond}}`;
   }
 
-  private followParent(context: Context, parent: SpanContext): SamplingResult {
+  private followParent(context: Context, parent: SpanContext, spanName: string, attributes: Attributes): SamplingResult {
     const sampled = (parent.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
     if (parent.isRemote === true) {
       if (sampled) return this.results.parentSampled;
-      return this.keepFindings ? this.results.parentRecord : NOT_RECORD;
+      return this.keepFindings && this.mayRecord(spanName, attributes) ? this.results.parentRecord : NOT_RECORD;
     }
     if (sampled) return CHILD_SAMPLED;
     // A recording but unsampled local parent was kept for analysis: record the whole local
@@ -162,7 +167,15 @@ export class PerfSampler implements Sampler {
     if (this.hasCritical && this.isCritical(spanName, attributes)) kept = results.critical;
     else if (isValidTraceId(traceId) && traceIdWord(traceId) < this.upperBound) kept = results.ratioSampled;
     if (kept !== undefined && this.limiter.tryTake()) return kept;
-    return this.keepFindings ? results.ratioRecord : NOT_RECORD;
+    return this.keepFindings && this.mayRecord(spanName, attributes) ? results.ratioRecord : NOT_RECORD;
+  }
+
+  /** Keep-findings recording, within the operation's budget (method and path template, else the span name). */
+  private mayRecord(spanName: string, attributes: Attributes): boolean {
+    const path = pathOf(attributes);
+    if (path === undefined) return this.recordBudget.tryTake(spanName);
+    const method = methodOf(attributes);
+    return this.recordBudget.tryTake(method === undefined ? templatePath(path) : `${method} ${templatePath(path)}`);
   }
 
   private isCritical(spanName: string, attributes: Attributes): boolean {

@@ -407,3 +407,35 @@ describe('PerfSampler in a real BasicTracerProvider', () => {
     expect(spans[2].parentSpanContext?.spanId).toBe(SPAN_ID);
   });
 });
+
+describe('PerfSampler keep-findings recording budget per operation', () => {
+  const payments = { 'http.request.method': 'GET', 'url.path': '/members/7/payments' };
+  const otherMember = { 'http.request.method': 'GET', 'url.path': '/members/8/payments' };
+  const health = { 'http.request.method': 'GET', 'url.path': '/health' };
+  const decide = (s: PerfSampler, attributes: Attributes) => s.shouldSample(ROOT_CONTEXT, A_TRACE_ID, 'GET', SpanKind.SERVER, attributes, []).decision;
+
+  it('records unsampled requests of one operation up to its budget per second, then none until it refills', () => {
+    let now = 0;
+    const s = sampler({ rate: 0, keepFindings: true, keepFindingsMaxPerSecond: 2 }, () => now);
+    expect([decide(s, payments), decide(s, otherMember), decide(s, payments)]).toEqual([SamplingDecision.RECORD, SamplingDecision.RECORD, SamplingDecision.NOT_RECORD]);
+    expect(decide(s, health)).toBe(SamplingDecision.RECORD); // another operation has its own budget
+    now += 500;
+    expect(decide(s, payments)).toBe(SamplingDecision.RECORD);
+    expect(decide(s, payments)).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it('does not limit what the dice keep', () => {
+    const s = sampler({ rate: 1, keepFindings: true, keepFindingsMaxPerSecond: 1 });
+    for (let i = 0; i < 5; i++) expect(decide(s, payments)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+  });
+
+  it('applies to a remote unsampled parent too, and changes live', () => {
+    let now = 0;
+    const s = sampler({ rate: 0, keepFindings: true, keepFindingsMaxPerSecond: 1 }, () => now);
+    const remote = trace.setSpanContext(ROOT_CONTEXT, { traceId: A_TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.NONE, isRemote: true });
+    expect(s.shouldSample(remote, A_TRACE_ID, 'GET', SpanKind.SERVER, payments, []).decision).toBe(SamplingDecision.RECORD);
+    expect(s.shouldSample(remote, A_TRACE_ID, 'GET', SpanKind.SERVER, payments, []).decision).toBe(SamplingDecision.NOT_RECORD);
+    s.update({ keepFindingsMaxPerSecond: Infinity });
+    expect(s.shouldSample(remote, A_TRACE_ID, 'GET', SpanKind.SERVER, payments, []).decision).toBe(SamplingDecision.RECORD);
+  });
+});
