@@ -1,5 +1,6 @@
 import { createContextKey } from '@opentelemetry/api';
-import { dirname, relative, isAbsolute, sep } from 'node:path';
+import { findSourceMap } from 'node:module';
+import { dirname, relative, resolve, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallSite } from '../analysis/types';
 
@@ -38,6 +39,7 @@ interface V8CallSite {
   getFunctionName(): string | null;
   getMethodName(): string | null;
   getTypeName(): string | null;
+  getColumnNumber?(): number | null;
 }
 
 /** The first frame outside node internals, node_modules and the agent; memoized on the holder. */
@@ -59,6 +61,22 @@ export function resolveCallSite(holder: StackHolder | undefined): CallSite | und
   return holder.resolved ?? undefined;
 }
 
+/**
+ * With source maps on (`--enable-source-maps`, or tools that turn them on), a frame of compiled
+ * code (TypeScript, a bundle) is mapped back to the file and line the developer wrote.
+ */
+function originalPosition(file: string, line: number, column: number): { filepath: string; lineno: number } {
+  if (!process.sourceMapsEnabled || line === 0) return { filepath: file, lineno: line };
+  try {
+    const entry = findSourceMap(file)?.findEntry(line - 1, Math.max(0, column - 1)) as { originalSource?: string; originalLine?: number } | undefined;
+    if (!entry?.originalSource || entry.originalLine === undefined) return { filepath: file, lineno: line };
+    const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
+    return { filepath: source, lineno: entry.originalLine + 1 };
+  } catch {
+    return { filepath: file, lineno: line };
+  }
+}
+
 function firstApplicationFrame(frames: V8CallSite[]): CallSite | null {
   for (const frame of frames) {
     let file = frame.getFileName();
@@ -68,7 +86,8 @@ function firstApplicationFrame(frames: V8CallSite[]): CallSite | null {
     const name = frame.getFunctionName() ?? frame.getMethodName();
     const type = frame.getTypeName();
     const fn = name ? (type && type !== 'Object' && !name.includes('.') ? `${type}.${name}` : name) : undefined;
-    return { filepath: file, lineno: frame.getLineNumber() ?? 0, ...(fn ? { function: fn } : {}) };
+    const position = originalPosition(file, frame.getLineNumber() ?? 0, frame.getColumnNumber?.() ?? 0);
+    return { ...position, ...(fn ? { function: fn } : {}) };
   }
   return null;
 }
