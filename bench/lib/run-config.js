@@ -11,7 +11,8 @@ const { ROOT, childEnv } = require('./configs');
 const { spawnNode, waitForLine, stop, describeOutput, formatExit } = require('./processes');
 const { startElasticSink } = require('./elastic-sink');
 const { sampleRss, readCpuMs } = require('./proc');
-const { median, max } = require('./stats');
+const { median, max, quantile } = require('./stats');
+const net = require('node:net');
 
 const SERVER = path.join(ROOT, 'examples', 'members-api', 'server.js');
 const RECEIVER = path.join(ROOT, 'bench', 'lib', 'receiver-process.js');
@@ -71,6 +72,8 @@ async function runConfig(config, opts) {
       BENCH_CPU_PROBE_FILE: probeFile,
       ...config.env,
     });
+    const adminPort = config.adminProbe && opts.phase === 'load' ? await freePort() : 0;
+    if (adminPort) env.PERF_AGENT_ADMIN_PORT = String(adminPort);
     const appStarted = Date.now();
     app = spawnNode(args, { env, cwd: ROOT, name: `app (${config.name})` });
     rss = sampleRss(app.pid);
@@ -97,8 +100,10 @@ async function runConfig(config, opts) {
       const loadStarted = Date.now();
       receiverCpuStart = readCpuMs(receiver.pid);
       const harnessCpuStart = process.cpuUsage();
+      const probe = adminPort ? probeAdmin(`http://127.0.0.1:${adminPort}`) : undefined;
       const res = await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections });
       const harnessCpu = process.cpuUsage(harnessCpuStart);
+      if (probe) result.admin = await probe.stop();
       await drain(res);
       result.load = summarizeLoad(res);
       const loadEnded = Date.now();
@@ -149,6 +154,48 @@ async function runConfig(config, opts) {
     result.loadAvg1m.end = os.loadavg()[0];
   }
   return result;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/**
+ * The admin API while the load runs: its endpoints in turn, one request every 100 ms, timed
+ * from this process (so the figure includes the wait for the app's busy event loop).
+ */
+function probeAdmin(base) {
+  const paths = ['/perf/health', '/perf/report', '/perf/patterns', '/perf/config'];
+  const times = [];
+  let failures = 0;
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(base + paths[i % paths.length]);
+        await res.arrayBuffer();
+        if (res.ok) times.push(performance.now() - t0);
+        else failures++;
+      } catch {
+        failures++;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return { requests: times.length, failures, p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: max(times) };
+    },
+  };
 }
 
 /**

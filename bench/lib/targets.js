@@ -75,6 +75,23 @@ function evaluateTargets(runs, summary, nRounds) {
     }
     targets.push(t);
   }
+  // 5. Admin API: p99 under 50 ms while the app is under load.
+  {
+    const t = { id: 'admin-p99', target: 'Admin API (agent-prod): p99 latency under 50 ms while the app is under load', threshold: '< 50 ms' };
+    const probes = runs.filter((r) => r.config === 'agent-prod' && r.ok && r.admin && r.admin.requests > 0).map((r) => r.admin);
+    if (probes.length > 0) {
+      const p99s = probes.map((p) => p.p99);
+      const worst = Math.max(...p99s);
+      t.value = worst;
+      t.status = worst < 50 ? 'PASS' : 'MISS';
+      t.measured = `p99 per round ${rounds(p99s, 1)} ms (p50 ${rounds(probes.map((p) => p.p50), 1)} ms; ${probes.reduce((n, p) => n + p.requests, 0)} requests, ${probes.reduce((n, p) => n + p.failures, 0)} failed)`;
+    } else {
+      t.status = 'N/A';
+      t.measured = 'needs agent-prod load runs';
+    }
+    targets.push(t);
+  }
+
   return targets;
 }
 
