@@ -141,7 +141,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     shutdown() {
       stopped ??= (async () => {
         removeHooks();
-        admin?.close();
+        await admin?.close();
         pipeline.shutdown();
         await baselines.save();
         await sdk.shutdown();

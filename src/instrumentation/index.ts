@@ -10,12 +10,9 @@ import { CallSiteInstrumentation } from './call-site-instrumentation';
  * patched when the application requires them, so this must run before the app loads `pg`.
  */
 export function createInstrumentations(config: AgentConfig): Instrumentation[] {
-  const adminPort = config.admin.port;
   return [
-    new HttpInstrumentation({
-      // The agent's own admin API is not part of the application.
-      ignoreIncomingRequestHook: (req) => adminPort > 0 && req.socket?.localPort === adminPort,
-    }),
+    // The admin API runs on a worker thread, where nothing is instrumented: no spans of its own.
+    new HttpInstrumentation(),
     new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
     new MySQL2Instrumentation(),
     // After the driver instrumentations: its pool wrappers go on top of theirs.
