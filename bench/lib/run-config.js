@@ -11,7 +11,7 @@ const { ROOT, childEnv } = require('./configs');
 const { spawnNode, waitForLine, stop, describeOutput, formatExit } = require('./processes');
 const { startElasticSink } = require('./elastic-sink');
 const { sampleRss, readCpuMs } = require('./proc');
-const { median, max, quantile } = require('./stats');
+const { median, max } = require('./stats');
 const net = require('node:net');
 
 const SERVER = path.join(ROOT, 'examples', 'members-api', 'server.js');
@@ -166,34 +166,14 @@ function freePort() {
   });
 }
 
-/**
- * The admin API while the load runs: its endpoints in turn, one request every 100 ms, timed
- * from this process (so the figure includes the wait for the app's busy event loop).
- */
+/** The admin API while the load runs, timed from a process of its own (bench/lib/admin-probe.js). */
 function probeAdmin(base) {
-  const paths = ['/perf/health', '/perf/report', '/perf/patterns', '/perf/config'];
-  const times = [];
-  let failures = 0;
-  let stopped = false;
-  const loop = (async () => {
-    for (let i = 0; !stopped; i++) {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(base + paths[i % paths.length]);
-        await res.arrayBuffer();
-        if (res.ok) times.push(performance.now() - t0);
-        else failures++;
-      } catch {
-        failures++;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  const child = spawnNode([path.join(ROOT, 'bench', 'lib', 'admin-probe.js'), base], { env: childEnv({}), cwd: ROOT, name: 'admin probe' });
   return {
     async stop() {
-      stopped = true;
-      await loop;
-      return { requests: times.length, failures, p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: max(times) };
+      await stop(child, 'SIGTERM', 5_000);
+      const line = child.out.tail.filter((l) => l.startsWith('{')).pop();
+      return line ? JSON.parse(line) : { requests: 0, failures: 0, p50: null, p99: null, max: null };
     },
   };
 }

@@ -65,16 +65,27 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return send(res, await ask(request));
   }
   const key = `${url.pathname}${url.search}`;
-  const fresh = ask(request).then((reply) => {
-    if (lastAnswers.size >= MAX_CACHED && !lastAnswers.has(key)) lastAnswers.delete(lastAnswers.keys().next().value as string);
-    lastAnswers.set(key, { reply, at: Date.now() });
-    return reply;
-  });
+  const fresh = askAndKeep(key, request);
   const cached = lastAnswers.get(key);
   if (!cached) return send(res, await fresh);
   const quick = await Promise.race([fresh, new Promise<undefined>((r) => setTimeout(() => r(undefined), FRESH_WAIT_MS))]);
   if (quick) return send(res, quick);
   send(res, cached.reply, Date.now() - cached.at);
+}
+
+function askAndKeep(key: string, request: AdminRequest): Promise<AdminReply> {
+  return ask(request).then((reply) => {
+    if (lastAnswers.size >= MAX_CACHED && !lastAnswers.has(key)) lastAnswers.delete(lastAnswers.keys().next().value as string);
+    lastAnswers.set(key, { reply, at: Date.now() });
+    return reply;
+  });
+}
+
+/** Answers to the plain endpoints, fetched at start while the main thread is still idle. */
+function prewarm(): void {
+  for (const path of ['/perf/health', '/perf/report', '/perf/patterns', '/perf/config']) {
+    void askAndKeep(path, { method: 'GET', path, search: '', authorized: false, tokenConfigured: options.token !== null });
+  }
 }
 
 function authorized(header: string | undefined): boolean {
@@ -116,4 +127,7 @@ const server = createServer((req, res) => {
   handle(req, res).catch((err) => send(res, { code: 500, body: { status: 'error', error: String(err) } }));
 });
 server.on('error', (err) => parentPort?.postMessage({ listenError: err.message }));
-server.listen(options.port, options.host, () => parentPort?.postMessage({ listening: true }));
+server.listen(options.port, options.host, () => {
+  parentPort?.postMessage({ listening: true });
+  prewarm();
+});
