@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_SITE_KEY, captureStack, displayPath, resolveCallSite, type StackHolder } from '../../src/processing/call-site';
 import { safeExecute } from '../../src/util/safe';
+import { callerLine } from '../support/caller-line';
 
 /*
  * Helper modules are plain CommonJS files written to a temporary directory and loaded with Node's
@@ -75,18 +76,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The caller's line as V8 numbers it (the transformed file's position, as the agent sees it). */
-function callerLine(): number {
-  const prepare = Error.prepareStackTrace;
-  const holder: { stack?: unknown } = {};
-  try {
-    Error.prepareStackTrace = (_err, frames) => frames;
-    Error.captureStackTrace(holder, callerLine);
-    return (holder.stack as NodeJS.CallSite[])[0].getLineNumber() ?? -1;
-  } finally {
-    Error.prepareStackTrace = prepare;
-  }
-}
 
 interface FakeFrame {
   file: string | null;

@@ -16,27 +16,12 @@ import {
   type TraceBufferOptions,
   type TraceListener,
 } from '../../src/processing/trace-buffer';
+import { callerLine } from '../support/caller-line';
 
 const loaded = loadConfig({});
 if (!loaded.ok) throw new Error('default configuration rejected');
 const defaults: AgentConfig = loaded.config;
 
-/**
- * The line of the caller as V8 numbers it. vitest transforms this file before running it, and
- * structured stack frames (which the agent reads) carry the transformed positions, not the source
- * lines, so the expected line is taken the same way, on the same source line as the call under test.
- */
-function callerLine(): number {
-  const prepare = Error.prepareStackTrace;
-  const holder: { stack?: unknown } = {};
-  try {
-    Error.prepareStackTrace = (_err, frames) => frames;
-    Error.captureStackTrace(holder, callerLine);
-    return (holder.stack as NodeJS.CallSite[])[0].getLineNumber() ?? -1;
-  } finally {
-    Error.prepareStackTrace = prepare;
-  }
-}
 
 /** Line (as V8 numbers it) of the latest startSpan in query(). */
 let queryLine = -1;
