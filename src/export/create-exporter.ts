@@ -28,6 +28,7 @@ export function createExporter(env: NodeJS.ProcessEnv): AgentExporter | null {
   if (unknown.length > 0) log.warn(`OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)}: ${unknown.join(', ')} not supported; expected otlp, console or none.`);
   if (requested.includes('none')) return null;
   if (requested.includes('console') && !requested.includes('otlp')) return consoleExporter();
+  if (requested.includes('console')) log.warn(`OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)}: one exporter at a time; using otlp, not console.`);
   return otlpExporter(env);
 }
 
