@@ -144,7 +144,10 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
         await admin?.close();
         pipeline.shutdown();
         await baselines.save();
+        // The SDK shuts the trace buffer down (it hands over what it still holds); the export
+        // queue is not one of the SDK's processors, so it is flushed and closed here, after.
         await sdk.shutdown();
+        await queue?.shutdown();
         current = undefined;
         runtime = undefined;
       })();
