@@ -1,6 +1,6 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ConfigStore, formatIssues, loadConfig, type AgentConfig, type UpdateResult } from './config';
-import { createExporter, type AgentExporter } from './export/create-exporter';
+import { createExporter } from './export/create-exporter';
 import { ExportQueue, exportQueueOptionsFromEnv } from './export/export-queue';
 import { createInstrumentations } from './instrumentation';
 import { installExitHooks } from './lifecycle/exit-hooks';
@@ -120,7 +120,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   };
   const removeHooks = exitHooks && queue ? installExitHooks(
     { flush, hasPending: () => hasPending(queue), drainSync: () => queue.drainSync() },
-    exportTimeout(exporter),
+    exporter?.timeoutMillis ?? 1000,
   ) : () => undefined;
 
   let stopped: Promise<void> | undefined;
@@ -160,10 +160,6 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
 function hasPending(queue: ExportQueue): boolean {
   const { queued, inFlight } = queue.stats;
   return queued + inFlight > 0;
-}
-
-function exportTimeout(exporter: AgentExporter | null): number {
-  return exporter?.description.startsWith('otlp') ? 10_000 : 1_000;
 }
 
 function disabledAgent(reason: string): AgentHandle {

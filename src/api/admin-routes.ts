@@ -1,9 +1,8 @@
 import { describeSettings, type ConfigStore } from '../config';
 import { log } from '../util/log';
 import type { Insights } from './insights';
+import { VERSION } from '../util/version';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const VERSION: string = (require('../../package.json') as { version: string }).version;
 
 export interface AdminDeps {
   store: ConfigStore;

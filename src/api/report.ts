@@ -1,8 +1,7 @@
 import type { TraceSummary } from '../analysis/annotate';
 import type { Finding, TraceView } from '../analysis/types';
+import { VERSION } from '../util/version';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const VERSION: string = (require('../../package.json') as { version: string }).version;
 
 /** A finding as reports carry it: what the analyzer said, without the span ids it was about. */
 export type ReportFinding = Omit<Finding, 'spanIds' | 'maxMs'>;

@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
@@ -13,6 +12,8 @@ import { postSync } from './sync-post';
 export interface AgentExporter {
   readonly exporter: SpanExporter;
   readonly description: string;
+  /** How long one export may take: what a flush at shutdown waits for at most. */
+  readonly timeoutMillis: number;
   exportSync(spans: ReadableSpan[]): boolean;
 }
 
@@ -37,6 +38,7 @@ function consoleExporter(): AgentExporter {
   return {
     exporter,
     description: 'console',
+    timeoutMillis: 1000,
     exportSync(spans) {
       exporter.export(spans, () => undefined); // writes synchronously
       return true;
@@ -57,6 +59,7 @@ function otlpExporter(env: NodeJS.ProcessEnv): AgentExporter {
   const serializer = json ? JsonTraceSerializer : ProtobufTraceSerializer;
   return {
     exporter,
+    timeoutMillis: options.timeoutMillis,
     description: `otlp ${options.protocol}${options.compression === 'gzip' ? '+gzip' : ''} to ${options.url}`,
     exportSync(spans) {
       const serialized = serializer.serializeRequest(spans);
@@ -75,4 +78,3 @@ function otlpExporter(env: NodeJS.ProcessEnv): AgentExporter {
   };
 }
 
-export { ExportResultCode };

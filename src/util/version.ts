@@ -1,0 +1,3 @@
+/** This package's version, for report metadata; read once. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const VERSION: string = (require('../../package.json') as { version: string }).version;
