@@ -61,12 +61,8 @@ export class BufferedTraceView implements TraceView {
     this.traceId = root.spanContext().traceId;
     this.spans = [];
     this.dbSpans = [];
-    const shared = callSites ? firstCallSiteByStatement(others, callSites) : undefined;
     for (const span of others) {
-      const id = span.spanContext().spanId;
-      // A repeat without a capture of its own shares the call site of its statement's first query.
-      const holder = callSites?.get(id) ?? shared?.get(span.attributes['perf.query.fingerprint'] as string);
-      const view = new ReadableSpanView(span, false, holder);
+      const view = new ReadableSpanView(span, false, callSites?.get(span.spanContext().spanId));
       this.spans.push(view);
       if (view.isDb) this.dbSpans.push(view);
     }
@@ -92,16 +88,6 @@ export class BufferedTraceView implements TraceView {
     }
     return this.children.get(spanId) ?? [];
   }
-}
-
-function firstCallSiteByStatement(spans: readonly ReadableSpan[], callSites: Map<string, StackHolder>): Map<string, StackHolder> {
-  const shared = new Map<string, StackHolder>();
-  for (const span of spans) {
-    const holder = callSites.get(span.spanContext().spanId);
-    const fingerprint = span.attributes['perf.query.fingerprint'];
-    if (holder && typeof fingerprint === 'string' && !shared.has(fingerprint)) shared.set(fingerprint, holder);
-  }
-  return shared;
 }
 
 /**
