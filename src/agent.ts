@@ -8,7 +8,7 @@ import { loadPlugins } from './plugins/load-plugins';
 import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
 import type { TraceBufferStats } from './processing/trace-buffer';
 import type { ProtectionState } from './protection/self-protection';
-import { createPipeline, type Pipeline } from './processing/pipeline';
+import { createPipeline, type Pipeline } from './pipeline';
 import { startAdminServer } from './api/admin-server';
 import { BaselineStore } from './api/baselines';
 import type { MeasurementReport } from './api/report';

@@ -6,6 +6,6 @@ export type { MeasureOptions } from './api/measure';
 export type { MeasurementReport } from './api/report';
 export { registerAnalyzer, unregisterAnalyzer, listAnalyzers } from './plugins/registry';
 export type { AnalyzerStatus, RegisterResult } from './plugins/registry';
-export { normalizeSql, fingerprint } from './processing/sql';
+export { normalizeSql, fingerprint } from './sql';
 export type { Analyzer, AnalyzerContext, CallSite, Finding, Severity, SpanView, TraceView } from './analysis/types';
 export type { AgentConfig, ConfigIssue, UpdateResult } from './config';

@@ -7,9 +7,9 @@
 // Every bench/micro/*.js file but this one exports one benchmark or an array of them:
 //   {
 //     name: 'what is measured',                  // unique, shown in the table
-//     requires: { 'processing/sql': ['normalizeSql'] },  // optional: dist modules and the exports
+//     requires: { 'sql': ['normalizeSql'] },  // optional: dist modules and the exports
 //                                                // used; missing ones skip the benchmark
-//     setup(deps) { return state },              // optional; deps['processing/sql'] = the module
+//     setup(deps) { return state },              // optional; deps['sql'] = the module
 //     fn(state) { return result },               // one operation; timed in a loop
 //     baseline: 'name of another benchmark',     // optional: shown as "x baseline"
 //   }

@@ -1,18 +1,18 @@
 'use strict';
-// StatementCache from dist/processing/sql: the memo the agent puts in front of normalize +
+// StatementCache from dist/sql: the memo the agent puts in front of normalize +
 // fingerprint on every query span.
 
 const { SHORT, LONG } = require('./lib/sql-corpus');
 const { cycle, next } = require('./lib/cycle');
 
-const requires = { 'processing/sql': ['StatementCache'] };
+const requires = { 'sql': ['StatementCache'] };
 const ENTRIES = 2000;
 
 module.exports = [
   {
     name: 'StatementCache.get: hit (short statements, warm cache)',
     requires,
-    setup: ({ 'processing/sql': sql }) => {
+    setup: ({ 'sql': sql }) => {
       const cache = new sql.StatementCache(ENTRIES);
       for (const text of SHORT) cache.get(text);
       return { cache, c: cycle(SHORT) };
@@ -23,14 +23,14 @@ module.exports = [
   {
     name: 'StatementCache.get: miss (caching off: normalize + fingerprint)',
     requires,
-    setup: ({ 'processing/sql': sql }) => ({ cache: new sql.StatementCache(0), c: cycle(SHORT) }),
+    setup: ({ 'sql': sql }) => ({ cache: new sql.StatementCache(0), c: cycle(SHORT) }),
     fn: (s) => s.cache.get(next(s.c)),
     baseline: 'plain loop: short statements',
   },
   {
     name: 'StatementCache.get: 100 KB statement (too long to cache)',
     requires,
-    setup: ({ 'processing/sql': sql }) => ({ cache: new sql.StatementCache(ENTRIES), text: LONG }),
+    setup: ({ 'sql': sql }) => ({ cache: new sql.StatementCache(ENTRIES), text: LONG }),
     fn: (s) => s.cache.get(s.text),
     baseline: 'plain loop: 100 KB statement',
   },

@@ -1,7 +1,7 @@
 import { SpanStatusCode, type SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { resolveCallSite, type StackHolder } from '../processing/call-site';
+import { resolveCallSite, type StackHolder } from '../instrumentation/call-site';
 import { templatePath } from '../util/operation-name';
 import type { CallSite, SpanView, TraceView } from './types';
 

@@ -1,6 +1,6 @@
 import { describeSettings, type ConfigStore } from '../config';
 import { log } from '../util/log';
-import type { Insights } from './insights';
+import type { Insights } from '../stats/insights';
 import { VERSION } from '../util/version';
 
 

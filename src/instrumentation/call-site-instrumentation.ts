@@ -1,6 +1,6 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
-import { CALL_SITE_KEY, captureStack, type StackHolder } from '../processing/call-site';
+import { CALL_SITE_KEY, captureStack, type StackHolder } from './call-site';
 
 type Callback = (...args: unknown[]) => unknown;
 type Prototype = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { StatementCache } from './sql';
+import { StatementCache } from '../sql';
 import { safeExecute } from '../util/safe';
 
 export const ATTR_QUERY_FINGERPRINT = 'perf.query.fingerprint';

@@ -7,8 +7,8 @@ import { SEVERITY_RANK, type Finding, type TraceView } from '../analysis/types';
 import type { AgentConfig } from '../config';
 import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
-import { CALL_SITE_KEY, captureStack, type StackHolder } from './call-site';
-import { CallSiteCache } from './call-site-cache';
+import { CALL_SITE_KEY, captureStack, type StackHolder } from '../instrumentation/call-site';
+import { CallSiteCache } from '../instrumentation/call-site-cache';
 
 /** Where complete traces go: the export queue (or anything with `add`). */
 export interface SpanSink {

@@ -5,9 +5,9 @@ import { BUILT_IN_ANALYZERS } from '../../src/analysis/analyzers';
 import { healthScore } from '../../src/analysis/health-score';
 import type { Finding, TraceView } from '../../src/analysis/types';
 import { loadConfig, type AgentConfig } from '../../src/config';
-import { CALL_SITE_KEY, captureStack } from '../../src/processing/call-site';
+import { CALL_SITE_KEY, captureStack } from '../../src/instrumentation/call-site';
 import { DbStatementProcessor } from '../../src/processing/db-statement-processor';
-import { StatementCache, fingerprint, normalizeSql } from '../../src/processing/sql';
+import { StatementCache, fingerprint, normalizeSql } from '../../src/sql';
 import {
   TraceBuffer,
   limitsFor,

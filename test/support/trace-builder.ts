@@ -10,7 +10,7 @@
  */
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import type { CallSite, SpanView, TraceView } from '../../src/analysis/types';
-import { fingerprint, normalizeSql } from '../../src/processing/sql';
+import { fingerprint, normalizeSql } from '../../src/sql';
 
 /** Epoch milliseconds at which every built root starts. */
 export const T0 = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../../config';
-import { mainTable, parameterLookup, statementVerb } from '../sql-shape';
+import { mainTable, parameterLookup, statementVerb } from '../../sql/sql-shape';
 import type { Analyzer, AnalyzerContext, CallSite, Finding, SpanView, TraceView } from '../types';
 import { TextMemo, clip, formatMs } from './common';
 

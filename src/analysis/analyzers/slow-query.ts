@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../../config';
-import { filterColumns, hasLimit, mainTable, selectsStar, statementVerb } from '../sql-shape';
+import { filterColumns, hasLimit, mainTable, selectsStar, statementVerb } from '../../sql/sql-shape';
 import type { Analyzer, AnalyzerContext, Finding, SpanView, TraceView } from '../types';
 import { TextMemo, clip, formatMs } from './common';
 

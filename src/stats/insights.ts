@@ -1,8 +1,10 @@
 import type { Finding } from '../analysis/types';
-import type { AnalyzedTrace } from '../processing/pipeline';
-import { OperationAggregates, PatternLibrary, statsBudget, type PatternEntry } from '../stats';
-import { stringBytes } from '../stats/footprint';
-import { buildReport, reportFinding, type MeasurementReport, type ReportFinding } from './report';
+import type { AnalyzedTrace } from '../pipeline';
+import { OperationAggregates } from './operation-aggregates';
+import { PatternLibrary, type PatternEntry } from './pattern-library';
+import { statsBudget } from './budget';
+import { stringBytes } from './footprint';
+import { buildReport, reportFinding, type MeasurementReport, type ReportFinding } from '../api/report';
 
 /** Findings kept per operation for reports; the newest replace the oldest. */
 const FINDINGS_PER_OPERATION = 20;

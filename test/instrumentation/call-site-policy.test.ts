@@ -2,7 +2,7 @@ import { SpanKind, trace, ROOT_CONTEXT } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type AgentConfig } from '../../src/config';
-import { StatementCache } from '../../src/processing/sql';
+import { StatementCache } from '../../src/sql';
 import { TraceBuffer } from '../../src/processing/trace-buffer';
 
 const loaded = loadConfig({});

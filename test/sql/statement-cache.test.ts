@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { StatementCache, fingerprint, normalizeSql } from '../../../src/processing/sql';
+import { StatementCache, fingerprint, normalizeSql } from '../../src/sql';
 
 const sql = (i: number) => `SELECT * FROM t${i} WHERE id = ${i}`;
 

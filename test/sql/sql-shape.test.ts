@@ -6,7 +6,7 @@ import {
   parameterLookup,
   selectsStar,
   statementVerb,
-} from '../../src/analysis/sql-shape';
+} from '../../src/sql/sql-shape';
 
 describe('parameterLookup', () => {
   it('reads table, column and parameter of a PostgreSQL lookup', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { fingerprint } from '../../../src/processing/sql';
+import { fingerprint } from '../../src/sql';
 
 /** Plain 64-bit FNV-1a over UTF-8 bytes with BigInt: slow, obviously right. */
 function reference(text: string): string {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { fingerprint, normalizeSql } from '../../../src/processing/sql';
+import { fingerprint, normalizeSql } from '../../src/sql';
 
 // [what it covers, input, expected]
 const CASES: Array<[string, string, string]> = [
