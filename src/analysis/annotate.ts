@@ -1,19 +1,27 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/sdk-trace-base';
 import type { Finding, TraceView } from './types';
+import {
+  ATTR_CODE_FILEPATH,
+  ATTR_CODE_FUNCTION,
+  ATTR_CODE_LINENO,
+  ATTR_FINDING_MESSAGE,
+  ATTR_FINDING_RECOMMENDATION,
+  ATTR_FINDING_REPEAT_COUNT,
+  ATTR_FINDING_SEVERITY,
+  ATTR_FINDING_TOTAL_MS,
+  ATTR_FINDING_TYPE,
+  ATTR_FINDINGS_COUNT,
+  ATTR_HEALTH,
+  ATTR_HEALTH_SCORE,
+  ATTR_N_PLUS_ONE_COUNT,
+  ATTR_QUERY_COUNT,
+  ATTR_QUERY_FINGERPRINT,
+  ATTR_QUERY_PATTERN,
+  ATTR_QUERY_TIME_MS,
+  FINDING_EVENT,
+} from '../semconv';
 
-export const ATTR = {
-  queryCount: 'perf.query_count',
-  queryTimeMs: 'perf.query_time_ms',
-  healthScore: 'perf.health_score',
-  health: 'perf.health',
-  findingsCount: 'perf.findings.count',
-  nPlusOneCount: 'perf.n_plus_one.count',
-  samplingReason: 'perf.sampling.reason',
-  samplingRate: 'perf.sampling.rate',
-} as const;
-
-export const FINDING_EVENT = 'perf.finding';
 
 export interface TraceSummary {
   queryCount: number;
@@ -38,30 +46,30 @@ export function annotateRoot(root: Span, summary: TraceSummary, findings: readon
     root.addEvent(FINDING_EVENT, findingAttributes(finding), root.endTime);
   }
   root.setAttributes({
-    [ATTR.queryCount]: summary.queryCount,
-    [ATTR.queryTimeMs]: summary.queryTimeMs,
-    [ATTR.healthScore]: summary.healthScore,
-    [ATTR.health]: summary.health,
-    [ATTR.findingsCount]: findings.length,
-    [ATTR.nPlusOneCount]: nPlusOne,
+    [ATTR_QUERY_COUNT]: summary.queryCount,
+    [ATTR_QUERY_TIME_MS]: summary.queryTimeMs,
+    [ATTR_HEALTH_SCORE]: summary.healthScore,
+    [ATTR_HEALTH]: summary.health,
+    [ATTR_FINDINGS_COUNT]: findings.length,
+    [ATTR_N_PLUS_ONE_COUNT]: nPlusOne,
   });
 }
 
 export function findingAttributes(finding: Finding): Attributes {
   const attributes: Attributes = {
-    'perf.finding.type': finding.type,
-    'perf.finding.severity': finding.severity,
-    'perf.finding.message': finding.message,
-    'perf.finding.recommendation': finding.recommendation,
+    [ATTR_FINDING_TYPE]: finding.type,
+    [ATTR_FINDING_SEVERITY]: finding.severity,
+    [ATTR_FINDING_MESSAGE]: finding.message,
+    [ATTR_FINDING_RECOMMENDATION]: finding.recommendation,
   };
-  if (finding.fingerprint) attributes['perf.query.fingerprint'] = finding.fingerprint;
-  if (finding.pattern) attributes['perf.query.pattern'] = finding.pattern;
-  if (finding.repeatCount !== undefined) attributes['perf.finding.repeat_count'] = finding.repeatCount;
-  if (finding.totalMs !== undefined) attributes['perf.finding.total_ms'] = round(finding.totalMs);
+  if (finding.fingerprint) attributes[ATTR_QUERY_FINGERPRINT] = finding.fingerprint;
+  if (finding.pattern) attributes[ATTR_QUERY_PATTERN] = finding.pattern;
+  if (finding.repeatCount !== undefined) attributes[ATTR_FINDING_REPEAT_COUNT] = finding.repeatCount;
+  if (finding.totalMs !== undefined) attributes[ATTR_FINDING_TOTAL_MS] = round(finding.totalMs);
   if (finding.callSite) {
-    attributes['code.filepath'] = finding.callSite.filepath;
-    attributes['code.lineno'] = finding.callSite.lineno;
-    if (finding.callSite.function) attributes['code.function'] = finding.callSite.function;
+    attributes[ATTR_CODE_FILEPATH] = finding.callSite.filepath;
+    attributes[ATTR_CODE_LINENO] = finding.callSite.lineno;
+    if (finding.callSite.function) attributes[ATTR_CODE_FUNCTION] = finding.callSite.function;
   }
   return attributes;
 }

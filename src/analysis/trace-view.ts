@@ -3,6 +3,7 @@ import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resolveCallSite, type StackHolder } from '../instrumentation/call-site';
 import { templatePath } from '../util/operation-name';
+import { ATTR_QUERY_FINGERPRINT, dbSystemOf, statementOf } from '../semconv';
 import type { CallSite, SpanView, TraceView } from './types';
 
 
@@ -30,13 +31,13 @@ class ReadableSpanView implements SpanView {
     this.startMs = hrTimeToMilliseconds(span.startTime);
     this.durationMs = hrTimeToMilliseconds(span.duration);
     this.endMs = this.startMs + this.durationMs;
-    const system = a['db.system.name'] ?? a['db.system'];
+    const system = dbSystemOf(a);
     this.isDb = typeof system === 'string';
     if (this.isDb) {
       this.dbSystem = system as string;
-      const statement = a['db.query.text'] ?? a['db.statement'];
+      const statement = statementOf(a);
       if (typeof statement === 'string') this.statement = statement;
-      const fingerprint = a['perf.query.fingerprint'];
+      const fingerprint = a[ATTR_QUERY_FINGERPRINT];
       if (typeof fingerprint === 'string') this.fingerprint = fingerprint;
     }
     this.error = span.status.code === SpanStatusCode.ERROR;

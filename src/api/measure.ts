@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { getRuntime } from '../agent';
-import { ATTR_MEASURE_OPERATION } from '../sampling';
+import { ATTR_MEASURE_OPERATION, ATTR_MEASURE_TARGET_ID, ATTR_MEASURE_TARGET_TYPE } from '../semconv';
 import { buildReport, type MeasurementReport } from './report';
 
 export interface MeasureOptions {
@@ -34,8 +34,8 @@ export async function measure(operation: string, fn: () => unknown, options: Mea
 
   const attributes: Record<string, string> = { [ATTR_MEASURE_OPERATION]: operation };
   if (target) {
-    attributes['perf.measure.target.type'] = target.type;
-    attributes['perf.measure.target.id'] = target.id;
+    attributes[ATTR_MEASURE_TARGET_TYPE] = target.type;
+    attributes[ATTR_MEASURE_TARGET_ID] = target.id;
   }
   const span = trace.getTracer('otel-perf-agent').startSpan(`measure ${operation}`, { kind: SpanKind.INTERNAL, root: true, attributes });
   const traceId = span.spanContext().traceId;

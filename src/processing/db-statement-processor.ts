@@ -2,11 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { StatementCache } from '../sql';
 import { safeExecute } from '../util/safe';
-
-export const ATTR_QUERY_FINGERPRINT = 'perf.query.fingerprint';
-
-/** Stable semantic conventions first; older instrumentations (mysql2 by default) use db.statement. */
-const STATEMENT_KEYS = ['db.query.text', 'db.statement'] as const;
+import { ATTR_QUERY_FINGERPRINT, STATEMENT_KEYS } from '../semconv';
 
 /**
  * Replaces the statement of every database span by its normalized form (literals as `?`) and adds

@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { TraceFlags, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { annotateRoot, ATTR, summarize, type TraceSummary } from '../analysis/annotate';
+import { annotateRoot, summarize, type TraceSummary } from '../analysis/annotate';
 import { BufferedTraceView } from '../analysis/trace-view';
 import { SEVERITY_RANK, type Finding, type TraceView } from '../analysis/types';
 import type { AgentConfig } from '../config';
 import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
+import { ATTR_SAMPLING_REASON, isDbSpan, statementOf } from '../semconv';
 import { CALL_SITE_KEY, captureStack, type StackHolder } from '../instrumentation/call-site';
 import { CallSiteCache } from '../instrumentation/call-site-cache';
 
@@ -81,7 +82,6 @@ export interface TraceBufferStats {
 }
 
 const isSampled = (span: ReadableSpan | Span): boolean => (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
-const isDbSpan = (span: Span): boolean => span.attributes['db.system.name'] !== undefined || span.attributes['db.system'] !== undefined;
 
 /**
  * Collects the spans of each local trace until its local root ends, then runs the analyzers,
@@ -111,11 +111,11 @@ export class TraceBuffer implements SpanProcessor {
         this.track(span, traceId);
         return;
       }
-      if (record && isDbSpan(span) && this.options.config().analysis.enabled) {
+      if (record && isDbSpan(span.attributes) && this.options.config().analysis.enabled) {
         // The driver wrappers decided (and captured) where the app called the driver; otherwise
         // the application is still on the stack right now.
         let holder = parentContext.getValue(CALL_SITE_KEY) as StackHolder | null | undefined;
-        if (holder === undefined) holder = this.callSiteFor(parentContext, span.attributes['db.query.text'] ?? span.attributes['db.statement'], this.onStart);
+        if (holder === undefined) holder = this.callSiteFor(parentContext, statementOf(span.attributes), this.onStart);
         if (holder) (record.callSites ??= new Map()).set(span.spanContext().spanId, holder);
       }
     } catch (err) {
@@ -232,7 +232,7 @@ export class TraceBuffer implements SpanProcessor {
     if (!isSampled(root) && config.sampling.keepFindings && findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning)) {
       if (this.options.allowKeep?.() ?? true) {
         record.keep = true;
-        root.setAttribute(ATTR.samplingReason, 'finding');
+        root.setAttribute(ATTR_SAMPLING_REASON, 'finding');
       }
     }
     this.options.onTrace?.(trace, findings, summary);

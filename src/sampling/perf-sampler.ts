@@ -11,11 +11,8 @@ import { templatePath } from '../util/operation-name';
 import { OperationBudget } from './operation-budget';
 import { RateLimiter } from './rate-limiter';
 import type { Clock } from './rate-limiter';
+import { ATTR_MEASURE_OPERATION, ATTR_SAMPLING_RATE, ATTR_SAMPLING_REASON } from '../semconv';
 
-export const ATTR_SAMPLING_REASON = 'perf.sampling.reason';
-export const ATTR_SAMPLING_RATE = 'perf.sampling.rate';
-/** Set by measure(): an explicit measurement is always recorded and exported. */
-export const ATTR_MEASURE_OPERATION = 'perf.measure.operation';
 
 /** Why a local root was kept; `finding` is set later by the trace buffer, never by the sampler. */
 export type SamplingReason = 'ratio' | 'critical' | 'finding' | 'parent';
@@ -163,6 +160,7 @@ export class PerfSampler implements Sampler {
   private sampleNewTrace(traceId: string, spanName: string, attributes: Attributes): SamplingResult {
     const results = this.results;
     let kept: SamplingResult | undefined;
+    // Set by measure(): an explicit measurement is always recorded and exported.
     if (attributes[ATTR_MEASURE_OPERATION] !== undefined) return results.critical;
     if (this.hasCritical && this.isCritical(spanName, attributes)) kept = results.critical;
     else if (isValidTraceId(traceId) && traceIdWord(traceId) < this.upperBound) kept = results.ratioSampled;

@@ -1,7 +1,10 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { annotateRoot, ATTR, FINDING_EVENT, findingAttributes, summarize, type TraceSummary } from '../../src/analysis/annotate';
+import { annotateRoot, findingAttributes, summarize, type TraceSummary } from '../../src/analysis/annotate';
+import * as semconv from '../../src/semconv';
+
+const FINDING_EVENT = semconv.FINDING_EVENT;
 import type { Finding } from '../../src/analysis/types';
 import { traceBuilder } from '../support/trace-builder';
 
@@ -46,19 +49,37 @@ async function annotated(summary: TraceSummary, findings: Finding[], withChild =
   return exported;
 }
 
-describe('ATTR and FINDING_EVENT', () => {
-  it('are the names of the public contract', () => {
-    expect(ATTR).toEqual({
-      queryCount: 'perf.query_count',
-      queryTimeMs: 'perf.query_time_ms',
-      healthScore: 'perf.health_score',
-      health: 'perf.health',
-      findingsCount: 'perf.findings.count',
-      nPlusOneCount: 'perf.n_plus_one.count',
-      samplingReason: 'perf.sampling.reason',
-      samplingRate: 'perf.sampling.rate',
-    });
+describe('semconv', () => {
+  it('names the root attributes and the finding event of the public contract', () => {
+    expect([
+      semconv.ATTR_QUERY_COUNT,
+      semconv.ATTR_QUERY_TIME_MS,
+      semconv.ATTR_HEALTH_SCORE,
+      semconv.ATTR_HEALTH,
+      semconv.ATTR_FINDINGS_COUNT,
+      semconv.ATTR_N_PLUS_ONE_COUNT,
+      semconv.ATTR_SAMPLING_REASON,
+      semconv.ATTR_SAMPLING_RATE,
+    ]).toEqual([
+      'perf.query_count',
+      'perf.query_time_ms',
+      'perf.health_score',
+      'perf.health',
+      'perf.findings.count',
+      'perf.n_plus_one.count',
+      'perf.sampling.reason',
+      'perf.sampling.rate',
+    ]);
     expect(FINDING_EVENT).toBe('perf.finding');
+  });
+
+  it('reads the stable database attributes first, then the older ones', () => {
+    expect(semconv.dbSystemOf({ 'db.system.name': 'postgresql', 'db.system': 'mysql' })).toBe('postgresql');
+    expect(semconv.dbSystemOf({ 'db.system': 'mysql' })).toBe('mysql');
+    expect(semconv.isDbSpan({ 'http.route': '/x' })).toBe(false);
+    expect(semconv.statementOf({ 'db.query.text': 'SELECT 1', 'db.statement': 'SELECT 2' })).toBe('SELECT 1');
+    expect(semconv.statementOf({ 'db.statement': 'SELECT 2' })).toBe('SELECT 2');
+    expect(semconv.dbNamespaceOf({ 'db.name': 'shop' })).toBe('shop');
   });
 });
 

@@ -9,7 +9,8 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SamplingResult, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SAMPLING_RATE, ATTR_SAMPLING_REASON, PerfSampler } from '../../src/sampling';
+import { PerfSampler } from '../../src/sampling';
+import { ATTR_SAMPLING_RATE, ATTR_SAMPLING_REASON } from '../../src/semconv';
 import type { SamplingConfig } from '../../src/sampling';
 import { failureCounts } from '../../src/util/safe';
 

@@ -1,6 +1,20 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  ATTR_COMPOSITE_COUNT,
+  ATTR_COMPOSITE_MAX_MS,
+  ATTR_COMPOSITE_MIN_MS,
+  ATTR_COMPOSITE_STRATEGY,
+  ATTR_COMPOSITE_SUM_MS,
+  ATTR_QUERY_FINGERPRINT,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  dbNamespaceOf,
+  dbSystemOf,
+  isDbSpan,
+  statementOf,
+} from '../../semconv';
 
 /*
  * Span compression: runs of repeated sibling database spans of one finished local trace are
@@ -43,14 +57,6 @@ export interface CompressionResult {
 }
 
 export type CompositeStrategy = 'exact_match' | 'same_kind';
-
-export const ATTR_COMPOSITE_COUNT = 'perf.composite.count';
-export const ATTR_COMPOSITE_SUM_MS = 'perf.composite.sum_ms';
-export const ATTR_COMPOSITE_MIN_MS = 'perf.composite.min_ms';
-export const ATTR_COMPOSITE_MAX_MS = 'perf.composite.max_ms';
-export const ATTR_COMPOSITE_STRATEGY = 'perf.composite.strategy';
-
-const ATTR_FINGERPRINT = 'perf.query.fingerprint';
 
 /** Per input span: 0 = not a candidate, else a bit per strategy it may be collapsed by. */
 const EXACT = 1;
@@ -144,7 +150,7 @@ function collectRuns(
   for (let p = 0; p < siblings.length; p++) {
     const i = siblings[p];
     const ok = (eligible[i] & strategyBit) !== 0 && (skip == null || skip[p] === 0)
-      && (strategyBit !== EXACT || statementOf(spans[i]) !== undefined);
+      && (strategyBit !== EXACT || statementKey(spans[i]) !== undefined);
     if (!ok) {
       flush();
       continue;
@@ -209,33 +215,28 @@ function buildComposite(run: readonly ReadableSpan[], strategy: CompositeStrateg
 }
 
 function isDbClientSpan(span: ReadableSpan): boolean {
-  return span.kind === SpanKind.CLIENT && dbSystem(span.attributes) !== undefined;
-}
-
-function dbSystem(a: Attributes): AttributeValue | undefined {
-  return a['db.system.name'] ?? a['db.system'];
+  return span.kind === SpanKind.CLIENT && isDbSpan(span.attributes);
 }
 
 function sameDatabase(a: ReadableSpan, b: ReadableSpan): boolean {
   const x = a.attributes;
   const y = b.attributes;
-  return dbSystem(x) === dbSystem(y)
-    && (x['db.namespace'] ?? x['db.name']) === (y['db.namespace'] ?? y['db.name'])
-    && x['server.address'] === y['server.address']
-    && x['server.port'] === y['server.port'];
+  return dbSystemOf(x) === dbSystemOf(y)
+    && dbNamespaceOf(x) === dbNamespaceOf(y)
+    && x[ATTR_SERVER_ADDRESS] === y[ATTR_SERVER_ADDRESS]
+    && x[ATTR_SERVER_PORT] === y[ATTR_SERVER_PORT];
 }
 
 function sameStatementAndDatabase(a: ReadableSpan, b: ReadableSpan): boolean {
-  const fa = a.attributes[ATTR_FINGERPRINT];
-  const fb = b.attributes[ATTR_FINGERPRINT];
-  const same = fa !== undefined || fb !== undefined ? fa === fb : statementOf(a) === statementOf(b);
+  const fa = a.attributes[ATTR_QUERY_FINGERPRINT];
+  const fb = b.attributes[ATTR_QUERY_FINGERPRINT];
+  const same = fa !== undefined || fb !== undefined ? fa === fb : statementKey(a) === statementKey(b);
   return same && sameDatabase(a, b);
 }
 
 /** What identifies the statement: the fingerprint, else the statement text. */
-function statementOf(span: ReadableSpan): AttributeValue | undefined {
-  const a = span.attributes;
-  return a[ATTR_FINGERPRINT] ?? a['db.query.text'] ?? a['db.statement'];
+function statementKey(span: ReadableSpan): AttributeValue | undefined {
+  return span.attributes[ATTR_QUERY_FINGERPRINT] ?? statementOf(span.attributes);
 }
 
 /** True when at least two of the siblings are candidates: otherwise no sort is needed. */
