@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { timingSafeEqual } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AdminReply, AdminRequest } from './admin-routes';
+import { LruMap } from '../util/lru';
 
 interface WorkerOptions {
   port: number;
@@ -23,7 +24,7 @@ const MAX_CACHED = 200;
 
 const options = workerData as WorkerOptions;
 const pending = new Map<number, (reply: AdminReply) => void>();
-const lastAnswers = new Map<string, { reply: AdminReply; at: number }>();
+const lastAnswers = new LruMap<string, { reply: AdminReply; at: number }>(MAX_CACHED);
 let nextId = 1;
 
 parentPort?.on('message', (message: { id: number; reply: AdminReply }) => {
@@ -66,7 +67,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   const key = `${url.pathname}${url.search}`;
   const fresh = askAndKeep(key, request);
-  const cached = lastAnswers.get(key);
+  const cached = lastAnswers.peek(key);
   if (!cached) return send(res, await fresh);
   const quick = await Promise.race([fresh, new Promise<undefined>((r) => setTimeout(() => r(undefined), FRESH_WAIT_MS))]);
   if (quick) return send(res, quick);
@@ -75,7 +76,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 
 function askAndKeep(key: string, request: AdminRequest): Promise<AdminReply> {
   return ask(request).then((reply) => {
-    if (lastAnswers.size >= MAX_CACHED && !lastAnswers.has(key)) lastAnswers.delete(lastAnswers.keys().next().value as string);
     lastAnswers.set(key, { reply, at: Date.now() });
     return reply;
   });

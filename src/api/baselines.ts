@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../util/log';
+import { LruMap } from '../util/lru';
 
 export interface Baseline {
   executionTimeMs: number;
@@ -23,33 +24,32 @@ const FILE = 'baselines.json';
  * at most every few seconds.
  */
 export class BaselineStore {
-  private readonly entries = new Map<string, Baseline>();
+  private readonly entries: LruMap<string, Baseline>;
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly maxOperations: number,
+    maxOperations: number,
     private readonly stateDir: string | null,
     private readonly retentionDays: () => number,
   ) {
+    this.entries = new LruMap(maxOperations);
     if (stateDir) this.load(stateDir);
   }
 
   get(operation: string): Baseline | undefined {
-    const b = this.entries.get(operation);
+    const b = this.entries.peek(operation);
     return b && b.samples >= MIN_SAMPLES ? b : undefined;
   }
 
   record(operation: string, executionTimeMs: number, queryCount: number, now = Date.now()): void {
-    const b = this.entries.get(operation);
+    const b = this.entries.peek(operation);
     if (b) {
-      this.entries.delete(operation); // re-inserted last: the map's order is recency
       b.executionTimeMs += (executionTimeMs - b.executionTimeMs) * WEIGHT;
       b.queryCount += (queryCount - b.queryCount) * WEIGHT;
       b.samples++;
       b.updatedAt = now;
-      this.entries.set(operation, b);
+      this.entries.set(operation, b); // now the most recently updated
     } else {
-      if (this.entries.size >= this.maxOperations) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(operation, { executionTimeMs, queryCount, samples: 1, updatedAt: now });
     }
     this.scheduleSave();
@@ -61,7 +61,7 @@ export class BaselineStore {
   }
 
   toJSON(): Record<string, Baseline> {
-    return Object.fromEntries(this.entries);
+    return Object.fromEntries([...this.entries]);
   }
 
   private load(dir: string): void {

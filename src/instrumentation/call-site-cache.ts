@@ -1,4 +1,5 @@
 import { captureStack, type StackHolder } from './call-site';
+import { LruMap } from '../util/lru';
 
 /** A statement's call site is captured again after this long: code changes, callers vary. */
 const REFRESH_MS = 30_000;
@@ -12,16 +13,18 @@ const REFRESH_MS = 30_000;
  * the loop of this very request.
  */
 export class CallSiteCache {
-  private readonly entries = new Map<string, { holder: StackHolder; capturedAt: number }>();
+  private readonly entries: LruMap<string, { holder: StackHolder; capturedAt: number }>;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(maxEntries: number) {
+    this.entries = new LruMap(maxEntries);
+  }
 
   /**
    * The call site to attach to a query of `fingerprint` that is the `repeat`-th of its statement
    * in its trace; `skipAbove` is the wrapper the stack is captured from.
    */
   holderFor(fingerprint: string, repeat: number, minRepeats: number, skipAbove: (...args: never[]) => unknown, now = Date.now()): StackHolder {
-    const cached = this.entries.get(fingerprint);
+    const cached = this.entries.peek(fingerprint);
     if (repeat === minRepeats) return this.capture(fingerprint, skipAbove, now);
     if (cached && now - cached.capturedAt < REFRESH_MS) return cached.holder;
     return this.capture(fingerprint, skipAbove, now);
@@ -37,8 +40,6 @@ export class CallSiteCache {
 
   private capture(fingerprint: string, skipAbove: (...args: never[]) => unknown, now: number): StackHolder {
     const holder = captureStack(skipAbove);
-    this.entries.delete(fingerprint); // re-inserted last: the map's order is recency
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(fingerprint, { holder, capturedAt: now });
     return holder;
   }

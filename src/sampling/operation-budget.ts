@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { LruMap } from '../util/lru';
 
 /** Operations tracked at once; past it the least recently added is forgotten (and starts full again). */
 const MAX_OPERATIONS = 1000;
@@ -15,7 +16,7 @@ interface Bucket {
  * stops costing what 100% sampling costs while recurring problems are still found every second.
  */
 export class OperationBudget {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new LruMap<string, Bucket>(MAX_OPERATIONS);
   private perSecond: number;
 
   constructor(perSecond: number, private readonly now: () => number = () => performance.now()) {
@@ -30,9 +31,8 @@ export class OperationBudget {
     if (this.perSecond === Infinity) return true;
     const now = this.now();
     const capacity = Math.max(1, this.perSecond);
-    let bucket = this.buckets.get(operation);
+    let bucket = this.buckets.peek(operation);
     if (!bucket) {
-      if (this.buckets.size >= MAX_OPERATIONS) this.buckets.delete(this.buckets.keys().next().value as string);
       bucket = { tokens: capacity, last: now };
       this.buckets.set(operation, bucket);
     } else if (now > bucket.last) {

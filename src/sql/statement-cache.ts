@@ -1,5 +1,6 @@
 import { fingerprint } from './fingerprint';
 import { normalizeSql } from './normalize';
+import { LruMap } from '../util/lru';
 
 export interface NormalizedStatement {
   /** The statement with every literal replaced by `?` (`perf.query.pattern`). */
@@ -12,12 +13,9 @@ export interface NormalizedStatement {
  * Bounded LRU memo of `normalizeSql` + `fingerprint`, keyed by the raw statement. Applications
  * send the same few texts over and over (a parameterized query is the same text every time),
  * so most spans are a Map lookup instead of a scan.
- *
- * A Map iterates in insertion order, so re-inserting on a hit keeps the least recently used
- * entry first, and that is the one evicted.
  */
 export class StatementCache {
-  private readonly entries = new Map<string, NormalizedStatement>();
+  private readonly entries: LruMap<string, NormalizedStatement>;
   private readonly maxEntries: number;
   private readonly maxKeyLength: number;
 
@@ -29,6 +27,7 @@ export class StatementCache {
   constructor(maxEntries: number, maxKeyLength = 4096) {
     this.maxEntries = nonNegativeInteger(maxEntries);
     this.maxKeyLength = nonNegativeInteger(maxKeyLength);
+    this.entries = new LruMap(this.maxEntries);
   }
 
   get size(): number {
@@ -38,15 +37,8 @@ export class StatementCache {
   get(raw: string): NormalizedStatement {
     if (raw.length > this.maxKeyLength || this.maxEntries === 0) return compute(raw);
     const hit = this.entries.get(raw);
-    if (hit !== undefined) {
-      this.entries.delete(raw);
-      this.entries.set(raw, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const value = compute(raw);
-    if (this.entries.size >= this.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
     this.entries.set(raw, value);
     return value;
   }
