@@ -8,10 +8,10 @@ import { loadPlugins } from './plugins/load-plugins';
 import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
 import type { TraceBufferStats } from './processing/trace-buffer';
 import type { ProtectionState } from './protection/self-protection';
-import { createPipeline, type Pipeline } from './pipeline';
+import { createPipeline } from './pipeline';
 import { startAdminServer } from './api/admin-server';
 import { BaselineStore } from './api/baselines';
-import type { MeasurementReport } from './api/report';
+import { setConfigControl, setRuntime } from './api/runtime';
 import { installDefaultLogger, log } from './util/log';
 import { describeError } from './util/safe';
 
@@ -43,18 +43,11 @@ export interface AgentStatus {
 
 let current: AgentHandle | undefined;
 
-/** What measure() and the admin API need from the running agent; not public. */
-export interface AgentRuntime {
-  expectTrace: Pipeline['expectTrace'];
-  forgetTrace: Pipeline['forgetTrace'];
-  baselines: BaselineStore;
-  recordReport(report: MeasurementReport): void;
-}
-
-let runtime: AgentRuntime | undefined;
-
-export function getRuntime(): AgentRuntime | undefined {
-  return runtime;
+/** The public config functions reach the agent through api/runtime, which the agent fills. */
+function setCurrent<T extends AgentHandle | undefined>(handle: T): T {
+  current = handle;
+  setConfigControl(handle);
+  return handle;
 }
 
 /**
@@ -65,12 +58,11 @@ export function startAgent(options: StartOptions = {}): AgentHandle {
   if (current) return current;
   const env = options.env ?? process.env;
   try {
-    current = start(env, options.exitHooks !== false);
+    return setCurrent(start(env, options.exitHooks !== false));
   } catch (err) {
     process.stderr.write(`otel-perf-agent: could not start, the application runs untraced: ${describeError(err)}\n`);
-    current = disabledAgent('start failed');
+    return setCurrent(disabledAgent('start failed'));
   }
-  return current;
 }
 
 export function getAgent(): AgentHandle | undefined {
@@ -94,15 +86,15 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   for (const problem of loadPlugins(config.plugins, analyzerRegistry)) process.stderr.write(`otel-perf-agent: ${problem}\n`);
   const pipeline = createPipeline(store, queue);
   const baselines = new BaselineStore(1000, config.stateDir, () => store.current.retention.baselinesDays);
-  runtime = {
+  setRuntime({
     expectTrace: pipeline.expectTrace,
     forgetTrace: pipeline.forgetTrace,
     baselines,
     recordReport: (report) => pipeline.insights.recordMeasurement(report),
-  };
+  });
 
   const sdk = new NodeSDK({
-    instrumentations: createInstrumentations(config),
+    instrumentations: createInstrumentations(config, pipeline.callSitePolicy),
     spanProcessors: pipeline.processors,
     sampler: pipeline.sampler,
     // Traces only: without these NodeSDK would also start OTLP metrics and logs exporters.
@@ -115,9 +107,8 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     : undefined;
   log.info(`started (${config.env}); exporting ${exporter ? exporter.description : 'nowhere (OTEL_TRACES_EXPORTER=none)'}`);
 
-  const flush = async (): Promise<void> => {
-    if (queue) await queue.forceFlush();
-  };
+  // The trace buffer owns the export queue: flushing it flushes the queue.
+  const flush = (): Promise<void> => pipeline.buffer.forceFlush();
   const removeHooks = exitHooks && queue ? installExitHooks(
     { flush, hasPending: () => hasPending(queue), drainSync: () => queue.drainSync() },
     exporter?.timeoutMillis ?? 1000,
@@ -144,12 +135,11 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
         await admin?.close();
         pipeline.shutdown();
         await baselines.save();
-        // The SDK shuts the trace buffer down (it hands over what it still holds); the export
-        // queue is not one of the SDK's processors, so it is flushed and closed here, after.
+        // The SDK shuts the trace buffer down: it hands over what it still holds, then flushes
+        // and closes the export queue it owns.
         await sdk.shutdown();
-        await queue?.shutdown();
-        current = undefined;
-        runtime = undefined;
+        setCurrent(undefined);
+        setRuntime(undefined);
       })();
       return stopped;
     },

@@ -1,6 +1,6 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { TraceSummary } from './analysis/annotate';
-import type { Finding, TraceView } from './analysis/types';
+import type { AnalyzedTrace } from './analysis/types';
+import { captureStack } from './analysis/call-site';
 import { BUILT_IN_ANALYZERS } from './analysis/analyzers';
 import { FailOnGuard } from './analysis/fail-on';
 import { FindingLog } from './analysis/finding-log';
@@ -9,37 +9,28 @@ import type { AgentConfig, ConfigStore } from './config';
 import type { ExportQueue } from './export/export-queue';
 import { analyzerRegistry } from './plugins/registry';
 import { Insights } from './stats/insights';
-import { setCallSitePolicy } from './instrumentation/call-site-instrumentation';
+import type { CallSitePolicy } from './instrumentation/call-site-instrumentation';
 import { SelfProtection } from './protection/self-protection';
 import { startRetention } from './stats';
+import { footprintBytes, traceBufferBudget } from './stats/budget';
 import { PerfSampler, RateLimiter } from './sampling';
 import { compressSpans } from './processing/compression';
 import { DbStatementProcessor } from './processing/db-statement-processor';
 import { StatementCache } from './sql';
-import { TraceBuffer, limitsFor, type TraceListener } from './processing/trace-buffer';
+import { TraceBuffer, type TraceListener } from './processing/trace-buffer';
 
 /** Normalized statements repeat; this bounds the memo of raw text -> normalized + fingerprint. */
 const STATEMENT_CACHE_ENTRIES = 2000;
-/** Rough heap cost of one buffered span and one cached statement, for the footprint estimate. */
-export const SPAN_BYTES = 2048;
-const STATEMENT_BYTES = 512;
-
-export interface AnalyzedTrace {
-  trace: TraceView;
-  findings: readonly Finding[];
-  summary: TraceSummary;
-}
 
 export interface Pipeline {
   /** measure(): be handed the analysis of one trace when its root ends. */
   expectTrace(traceId: string, receive: (result: AnalyzedTrace) => void): void;
   forgetTrace(traceId: string): void;
-  /** Every analyzed trace (aggregates, reports). */
-  onAnalyzed(listener: (result: AnalyzedTrace) => void): void;
   processors: SpanProcessor[];
   sampler: PerfSampler;
   buffer: TraceBuffer;
-  failOn: FailOnGuard;
+  /** For the driver wrappers (CallSiteInstrumentation): which queries get a stack capture. */
+  callSitePolicy: CallSitePolicy;
   protection: SelfProtection;
   insights: Insights;
   /** The agent's estimate of its own memory, in bytes. */
@@ -50,7 +41,8 @@ export interface Pipeline {
 /**
  * The sampler and the span processors, in the order they must run: statements are normalized
  * first (so every later step sees fingerprints), then the trace buffer analyzes, decides and
- * compresses, and hands what is exported to the export queue. Everything reads the configuration
+ * compresses, and hands what is exported to the export queue, which it owns (the provider's
+ * forceFlush and shutdown reach the queue through it). Everything reads the configuration
  * in force: the user's, minus what self-protection currently sheds.
  */
 export function createPipeline(store: ConfigStore, queue: ExportQueue | undefined): Pipeline {
@@ -74,7 +66,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   let buffer: TraceBuffer | undefined;
   const footprint = (): number => {
     const queued = queue ? queue.stats.queued + queue.stats.inFlight : 0;
-    return ((buffer?.stats.bufferedSpans ?? 0) + queued) * SPAN_BYTES + statements.size * STATEMENT_BYTES + insights.estimateBytes();
+    return footprintBytes({ spans: (buffer?.stats.bufferedSpans ?? 0) + queued, statements: statements.size, statsBytes: insights.estimateBytes() });
   };
   const protection = new SelfProtection({
     config: () => store.current,
@@ -95,10 +87,9 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   });
 
   const waiting = new Map<string, (result: AnalyzedTrace) => void>();
-  const listeners: ((result: AnalyzedTrace) => void)[] = [(result) => insights.record(result)];
   const onTrace: TraceListener = (trace, findings, summary) => {
     if (waiting.size > 0) waiting.get(trace.traceId)?.({ trace, findings, summary });
-    for (const listener of listeners) listener({ trace, findings, summary });
+    insights.record({ trace, findings, summary });
     if (findings.length === 0) return;
     const logFindings = store.current.logFindings;
     for (const finding of findings) {
@@ -114,7 +105,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
       health: (trace, findings, config) => healthScore(trace, findings, config),
     },
     sink: queue,
-    limits: limitsFor(store.current.memoryLimitMb),
+    limits: traceBufferBudget(store.current.memoryLimitMb),
     compress: (spans, config) =>
       compressSpans(spans, { exactMatchMaxMs: config.compression.exactMatchMaxMs, sameKindMaxMs: config.compression.sameKindMaxMs }).spans,
     allowKeep: () => keepLimiter.tryTake(),
@@ -123,21 +114,24 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     fingerprintOf: (text) => statements.get(text).fingerprint,
   });
   const traceBuffer = buffer;
-  setCallSitePolicy((active, statement, skipAbove) => traceBuffer.callSiteFor(active, statement, skipAbove));
+  // The driver wrappers outlive a stopped agent (instrumentations stay patched): they then
+  // capture every query, as they do with no policy.
+  let stopped = false;
+  const callSitePolicy: CallSitePolicy = (active, statement, skipAbove) =>
+    stopped ? captureStack(skipAbove) : traceBuffer.callSiteFor(active, statement, skipAbove);
 
   return {
     expectTrace: (traceId, receive) => waiting.set(traceId, receive),
     forgetTrace: (traceId) => waiting.delete(traceId),
-    onAnalyzed: (listener) => listeners.push(listener),
     processors: [new DbStatementProcessor(statements), buffer],
     sampler,
     buffer,
-    failOn,
+    callSitePolicy,
     protection,
     insights,
     footprint,
     shutdown: () => {
-      setCallSitePolicy(undefined);
+      stopped = true;
       protection.stop();
       retention.stop();
     },

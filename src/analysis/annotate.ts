@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/sdk-trace-base';
-import type { Finding, TraceView } from './types';
+import type { Finding, TraceSummary, TraceView } from './types';
 import {
   ATTR_CODE_FILEPATH,
   ATTR_CODE_FUNCTION,
@@ -21,14 +21,6 @@ import {
   ATTR_QUERY_TIME_MS,
   FINDING_EVENT,
 } from '../semconv';
-
-
-export interface TraceSummary {
-  queryCount: number;
-  queryTimeMs: number;
-  healthScore: number;
-  health: string;
-}
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 

@@ -1,4 +1,4 @@
-import { displayPath } from '../instrumentation/call-site';
+import { displayPath } from './call-site';
 import type { Finding } from './types';
 
 /** More findings than this in one second are counted, not written: a log must not become the load. */

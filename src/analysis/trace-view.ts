@@ -1,7 +1,7 @@
 import { SpanStatusCode, type SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { resolveCallSite, type StackHolder } from '../instrumentation/call-site';
+import { resolveCallSite, type StackHolder } from './call-site';
 import { templatePath } from '../util/operation-name';
 import { ATTR_QUERY_FINGERPRINT, dbSystemOf, statementOf } from '../semconv';
 import type { CallSite, SpanView, TraceView } from './types';

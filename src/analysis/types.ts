@@ -76,3 +76,18 @@ export interface Analyzer {
   readonly name: string;
   analyze(trace: TraceView, context: AnalyzerContext): Finding[] | Finding | null | undefined | void;
 }
+
+/** The figures set on a local root: its queries, their time, its health. */
+export interface TraceSummary {
+  queryCount: number;
+  queryTimeMs: number;
+  healthScore: number;
+  health: string;
+}
+
+/** One local trace once analyzed: handed to measure() and the statistics. */
+export interface AnalyzedTrace {
+  trace: TraceView;
+  findings: readonly Finding[];
+  summary: TraceSummary;
+}

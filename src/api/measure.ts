@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { getRuntime } from '../agent';
+import { getRuntime } from './runtime';
 import { ATTR_MEASURE_OPERATION, ATTR_MEASURE_TARGET_ID, ATTR_MEASURE_TARGET_TYPE } from '../semconv';
-import { buildReport, type MeasurementReport } from './report';
+import { buildReport, type MeasurementReport } from '../stats/report';
 
 export interface MeasureOptions {
   /** What was measured, for the report: `{ type: 'member', id: 42 }`. */

@@ -1,7 +1,6 @@
-import { context, TraceFlags } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing } from '@opentelemetry/core';
-import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { log } from '../util/log';
 import type { AgentExporter } from './create-exporter';
 
@@ -44,11 +43,13 @@ function pendingResources(batch: ReadableSpan[]): Promise<void>[] {
 }
 
 /**
- * A bounded batching processor, like the SDK's BatchSpanProcessor, with one addition the agent
- * needs: `drainSync()` delivers whatever is still queued or in flight when the process exits,
- * because an application that calls `process.exit()` leaves no event loop to finish an export.
+ * A bounded batching queue in front of the exporter, like the SDK's BatchSpanProcessor but fed
+ * by the trace buffer (which owns it and passes its forceFlush and shutdown on), with one
+ * addition the agent needs: `drainSync()` delivers whatever is still queued or in flight when
+ * the process exits, because an application that calls `process.exit()` leaves no event loop to
+ * finish an export.
  */
-export class ExportQueue implements SpanProcessor {
+export class ExportQueue {
   private queue: ReadableSpan[] = [];
   private readonly inFlight = new Set<ReadableSpan[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -60,16 +61,6 @@ export class ExportQueue implements SpanProcessor {
     private readonly target: AgentExporter,
     private readonly options: ExportQueueOptions,
   ) {}
-
-  onStart(_span: Span, _parentContext: Context): void {
-    // nothing to do at start
-  }
-
-  /** Spans reach the queue here when they were sampled; the trace buffer may add others with `add`. */
-  onEnd(span: ReadableSpan): void {
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    this.add(span);
-  }
 
   add(span: ReadableSpan): void {
     if (this.closed) {

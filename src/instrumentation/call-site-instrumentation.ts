@@ -1,12 +1,19 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
-import { CALL_SITE_KEY, captureStack, type StackHolder } from './call-site';
+import { CALL_SITE_KEY, captureStack, type StackHolder } from '../analysis/call-site';
 
 type Callback = (...args: unknown[]) => unknown;
 type Prototype = Record<string, unknown>;
 interface PoolModule {
   prototype: Prototype;
 }
+
+/**
+ * Gives the call site of a query about to run (the trace buffer's answer: captured now, reused
+ * from an earlier capture of the same statement, or null when no analysis will want it). Without
+ * a policy every query is captured.
+ */
+export type CallSitePolicy = (active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown) => StackHolder | null;
 
 /**
  * What the contrib database instrumentations leave to us, on the connection pools:
@@ -18,24 +25,14 @@ interface PoolModule {
  *   client would otherwise run its query in the context of whichever request released the
  *   client, and its span would join the wrong trace.
  */
-/**
- * Gives the call site of a query about to run (the trace buffer's answer: captured now, reused
- * from an earlier capture of the same statement, or null when no analysis will want it). Without
- * a policy every query is captured.
- */
-export type CallSitePolicy = (active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown) => StackHolder | null;
-let policy: CallSitePolicy | undefined;
-
-export function setCallSitePolicy(next: CallSitePolicy | undefined): void {
-  policy = next;
-}
-
 export class CallSiteInstrumentation extends InstrumentationBase {
-  constructor() {
+  constructor(private readonly policy?: CallSitePolicy) {
     super('otel-perf-agent-call-site', '0.1.0', {});
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
+    // init() runs inside super(), before `policy` is set: the wrappers read it when a query runs.
+    const wrapQuery = (original: Method): Method => queryWrapper(original, () => this.policy);
     const patchPool = (methods: string[], binders: string[]) => (moduleExports: PoolModule): PoolModule => {
       for (const name of methods) stack(moduleExports.prototype, name, wrapQuery);
       for (const name of binders) stack(moduleExports.prototype, name, wrapCallbackBinding);
@@ -89,13 +86,14 @@ function unstack(proto: Prototype, name: string): void {
   if (current && current[ORIGINAL]) proto[name] = current[ORIGINAL];
 }
 
-function wrapQuery(original: Method): Method {
+function queryWrapper(original: Method, policyOf: () => CallSitePolicy | undefined): Method {
   return function query(this: unknown, ...args: unknown[]) {
     const active = context.active();
     const span = trace.getSpan(active);
     // A query under a span that records nothing will record nothing: no stack to capture.
     if ((span && !span.isRecording()) || active.getValue(CALL_SITE_KEY) !== undefined) return original.apply(this, args);
     // null tells the span's start that the decision was taken: no capture there either.
+    const policy = policyOf();
     const holder = policy ? policy(active, args[0], query) : captureStack(query);
     return context.with(active.setValue(CALL_SITE_KEY, holder), () => original.apply(this, args));
   };

@@ -3,19 +3,19 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { AgentConfig } from '../config';
-import { CallSiteInstrumentation } from './call-site-instrumentation';
+import { CallSiteInstrumentation, type CallSitePolicy } from './call-site-instrumentation';
 
 /**
  * The official contrib instrumentations; the agent's work starts where they stop. Drivers are
  * patched when the application requires them, so this must run before the app loads `pg`.
  */
-export function createInstrumentations(config: AgentConfig): Instrumentation[] {
+export function createInstrumentations(config: AgentConfig, callSitePolicy?: CallSitePolicy): Instrumentation[] {
   return [
     // The admin API runs on a worker thread, where nothing is instrumented: no spans of its own.
     new HttpInstrumentation(),
     new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
     new MySQL2Instrumentation(),
     // After the driver instrumentations: its pool wrappers go on top of theirs.
-    new CallSiteInstrumentation(),
+    new CallSiteInstrumentation(callSitePolicy),
   ];
 }

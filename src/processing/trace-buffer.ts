@@ -1,19 +1,25 @@
 import { performance } from 'node:perf_hooks';
 import { TraceFlags, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { annotateRoot, summarize, type TraceSummary } from '../analysis/annotate';
+import { annotateRoot, summarize } from '../analysis/annotate';
 import { BufferedTraceView } from '../analysis/trace-view';
-import { SEVERITY_RANK, type Finding, type TraceView } from '../analysis/types';
+import { SEVERITY_RANK, type Finding, type TraceSummary, type TraceView } from '../analysis/types';
 import type { AgentConfig } from '../config';
 import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
 import { ATTR_SAMPLING_REASON, isDbSpan, statementOf } from '../semconv';
-import { CALL_SITE_KEY, captureStack, type StackHolder } from '../instrumentation/call-site';
-import { CallSiteCache } from '../instrumentation/call-site-cache';
+import { CALL_SITE_KEY, captureStack, type StackHolder } from '../analysis/call-site';
+import { CallSiteCache } from '../analysis/call-site-cache';
 
-/** Where complete traces go: the export queue (or anything with `add`). */
+/**
+ * Where complete traces go: the export queue. The buffer owns it, as the SDK's batch processor
+ * owns its exporter: the provider's forceFlush and shutdown reach it through the buffer, after
+ * the buffer handed over what it holds.
+ */
 export interface SpanSink {
   add(span: ReadableSpan): void;
+  forceFlush?(): Promise<void>;
+  shutdown?(): Promise<void>;
 }
 
 export interface TraceBufferLimits {
@@ -25,12 +31,6 @@ export interface TraceBufferLimits {
   maxBufferedSpans: number;
   /** A trace whose root has not ended by then is released without analysis. */
   traceTimeoutMs: number;
-}
-
-/** About 2 KB per buffered span (attributes, events, times); half the memory limit for this buffer. */
-export function limitsFor(memoryLimitMb: number): TraceBufferLimits {
-  const maxBufferedSpans = Math.max(1000, Math.floor((memoryLimitMb * 1024 * 1024 * 0.5) / 2048));
-  return { maxTraces: 4096, maxSpansPerTrace: Math.min(2048, maxBufferedSpans), maxBufferedSpans, traceTimeoutMs: 120_000 };
 }
 
 export interface TraceAnalysis {
@@ -64,7 +64,6 @@ interface TraceRecord {
   startedAt: number;
   /** Set in onEnding of the root: export the trace although the sampler said no. */
   keep: boolean;
-  analyzed: boolean;
   overheadMs: number;
   /** Queries per fingerprint so far, to know which repeat makes an N+1 candidate. */
   repeats: Map<string, number> | undefined;
@@ -169,8 +168,9 @@ export class TraceBuffer implements SpanProcessor {
     this.options.onOverhead?.(record.overheadMs + performance.now() - started);
   }
 
+  /** Traces still being collected stay; what was handed to the sink is exported now. */
   forceFlush(): Promise<void> {
-    return Promise.resolve();
+    return this.options.sink?.forceFlush?.() ?? Promise.resolve();
   }
 
   /**
@@ -194,11 +194,12 @@ export class TraceBuffer implements SpanProcessor {
     return this.callSites.holderFor(fingerprint, repeat, config.nPlusOne.minRepeats, skipAbove);
   }
 
+  /** Hands over every trace still held, then flushes and closes the sink. */
   shutdown(): Promise<void> {
     clearInterval(this.sweeper);
     this.expire(Number.POSITIVE_INFINITY);
     this.callSites.clear();
-    return Promise.resolve();
+    return this.options.sink?.shutdown?.() ?? Promise.resolve();
   }
 
   get stats(): TraceBufferStats {
@@ -216,7 +217,7 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, analyzed: false, overheadMs: 0, repeats: undefined };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, overheadMs: 0, repeats: undefined };
     this.traces.set(traceId, record);
   }
 
@@ -227,7 +228,6 @@ export class TraceBuffer implements SpanProcessor {
     const findings = this.options.analysis.analyze(trace, config);
     const summary = summarize(trace, this.options.analysis.health(trace, findings, config));
     annotateRoot(root, summary, findings);
-    record.analyzed = true;
     this.counters.analyzedTraces++;
     if (!isSampled(root) && config.sampling.keepFindings && findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning)) {
       if (this.options.allowKeep?.() ?? true) {

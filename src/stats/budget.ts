@@ -1,5 +1,50 @@
 import { OPERATION_OVERHEAD_BYTES, WINDOW_BYTES } from './operation-aggregates';
 
+/*
+ * The agent's memory budget, in one place: how PERF_AGENT_MEMORY_LIMIT_MB is shared out (half to
+ * buffered spans, a quarter to the statistics) and how the agent estimates what it holds
+ * (self-protection compares that estimate with the limit).
+ */
+
+/** Rough heap cost of one buffered or queued span (attributes, events, times). */
+export const SPAN_BYTES = 2048;
+/** Rough heap cost of one cached normalized statement. */
+export const STATEMENT_BYTES = 512;
+/** Share of the memory limit for the spans the trace buffer holds. */
+export const TRACE_BUFFER_SHARE = 0.5;
+const MIN_BUFFERED_SPANS = 1000;
+const MAX_SPANS_PER_TRACE = 2048;
+const MAX_TRACES = 4096;
+const TRACE_TIMEOUT_MS = 120_000;
+
+/** The trace buffer's bounds (TraceBufferLimits). */
+export interface TraceBufferBudget {
+  maxTraces: number;
+  maxSpansPerTrace: number;
+  maxBufferedSpans: number;
+  traceTimeoutMs: number;
+}
+
+/** Half the memory limit for buffered spans at SPAN_BYTES each, and never fewer than 1000. */
+export function traceBufferBudget(memoryLimitMb: number): TraceBufferBudget {
+  const maxBufferedSpans = Math.max(MIN_BUFFERED_SPANS, Math.floor((memoryLimitMb * 1024 * 1024 * TRACE_BUFFER_SHARE) / SPAN_BYTES));
+  return { maxTraces: MAX_TRACES, maxSpansPerTrace: Math.min(MAX_SPANS_PER_TRACE, maxBufferedSpans), maxBufferedSpans, traceTimeoutMs: TRACE_TIMEOUT_MS };
+}
+
+/** What the agent holds, for its own estimate of its memory. */
+export interface Holdings {
+  /** Spans in the trace buffer, the export queue and in flight. */
+  spans: number;
+  /** Entries of the statement cache. */
+  statements: number;
+  /** The statistics' own estimate (Insights.estimateBytes). */
+  statsBytes: number;
+}
+
+export function footprintBytes(h: Holdings): number {
+  return h.spans * SPAN_BYTES + h.statements * STATEMENT_BYTES + h.statsBytes;
+}
+
 /** Bounds for the pattern library and the operation aggregates, from PERF_AGENT_MEMORY_LIMIT_MB. */
 export interface StatsBudget {
   /** PatternLibrary maxEntries. */

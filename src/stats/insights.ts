@@ -1,10 +1,9 @@
-import type { Finding } from '../analysis/types';
-import type { AnalyzedTrace } from '../pipeline';
+import type { AnalyzedTrace, Finding } from '../analysis/types';
 import { OperationAggregates } from './operation-aggregates';
 import { PatternLibrary, type PatternEntry } from './pattern-library';
 import { statsBudget } from './budget';
 import { stringBytes } from './footprint';
-import { buildReport, reportFinding, type MeasurementReport, type ReportFinding } from '../api/report';
+import { buildReport, reportFinding, type MeasurementReport, type ReportFinding } from './report';
 
 /** Findings kept per operation for reports; the newest replace the oldest. */
 const FINDINGS_PER_OPERATION = 20;

@@ -1,7 +1,8 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { annotateRoot, findingAttributes, summarize, type TraceSummary } from '../../src/analysis/annotate';
+import { annotateRoot, findingAttributes, summarize } from '../../src/analysis/annotate';
+import type { TraceSummary } from '../../src/analysis/types';
 import * as semconv from '../../src/semconv';
 
 const FINDING_EVENT = semconv.FINDING_EVENT;

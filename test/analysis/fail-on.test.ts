@@ -8,7 +8,7 @@ import type { Finding } from '../../src/analysis/types';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const DIST = join(REPO_ROOT, 'dist', 'analysis', 'fail-on.js');
-const SOURCES = ['src/analysis/fail-on.ts', 'src/analysis/finding-log.ts', 'src/instrumentation/call-site.ts'].map((p) => join(REPO_ROOT, p));
+const SOURCES = ['src/analysis/fail-on.ts', 'src/analysis/finding-log.ts', 'src/analysis/call-site.ts'].map((p) => join(REPO_ROOT, p));
 
 function finding(type: string, overrides: Partial<Finding> = {}): Finding {
   return { type, severity: 'warning', message: `${type} in GET /x`, recommendation: `fix the ${type}`, ...overrides };

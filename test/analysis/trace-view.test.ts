@@ -3,7 +3,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { describe, expect, it } from 'vitest';
 import { BufferedTraceView, operationOf } from '../../src/analysis/trace-view';
 import type { SpanView } from '../../src/analysis/types';
-import type { StackHolder } from '../../src/instrumentation/call-site';
+import type { StackHolder } from '../../src/analysis/call-site';
 
 function root(name: string, attributes: Attributes = {}): SpanView {
   return { name, attributes } as unknown as SpanView;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertValidReport } from '../support/report-schema';
 import { REPO, startApp } from '../support/app-process';
-import { buildReport } from '../../src/api/report';
+import { buildReport } from '../../src/stats/report';
 
 const MEASURE_APP = resolve(__dirname, '../fixtures/measure-app.js');
 

@@ -1,7 +1,7 @@
 import { context, diag, DiagLogLevel } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, isTracingSuppressed, type ExportResult } from '@opentelemetry/core';
-import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, SamplingDecision, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, BasicTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import type { AgentExporter } from '../../src/export/create-exporter';
 import { ExportQueue, exportQueueOptionsFromEnv, type ExportQueueOptions } from '../../src/export/export-queue';
@@ -130,27 +130,6 @@ describe('ExportQueue', () => {
     const timer = (queue as unknown as { timer: NodeJS.Timeout | undefined }).timer;
     expect(timer).toBeDefined();
     expect(timer?.hasRef()).toBe(false);
-  });
-
-  it('takes only sampled spans in onEnd', () => {
-    const target = new FakeTarget();
-    const queue = new ExportQueue(target, { ...OPTIONS, maxExportBatchSize: 1 });
-    const provider = new BasicTracerProvider({
-      sampler: { shouldSample: () => ({ decision: SamplingDecision.RECORD }), toString: () => 'record' },
-      spanProcessors: [queue],
-    });
-    providers.push(provider);
-    provider.getTracer('t').startSpan('unsampled').end();
-    expect(queue.stats).toEqual({ queued: 0, inFlight: 0, dropped: 0, exported: 0 });
-    const sampled = new BasicTracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [queue] });
-    providers.push(sampled);
-    sampled.getTracer('t').startSpan('sampled').end();
-    expect(target.batches.map(names)).toEqual([['sampled']]);
-    // never even recorded: onEnd is not called
-    const off = new BasicTracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [queue] });
-    providers.push(off);
-    off.getTracer('t').startSpan('off').end();
-    expect(target.batches).toHaveLength(1);
   });
 
   it('bounds the queue at maxQueueSize and counts what it drops', () => {

@@ -5,12 +5,11 @@ import { BUILT_IN_ANALYZERS } from '../../src/analysis/analyzers';
 import { healthScore } from '../../src/analysis/health-score';
 import type { Finding, TraceView } from '../../src/analysis/types';
 import { loadConfig, type AgentConfig } from '../../src/config';
-import { CALL_SITE_KEY, captureStack } from '../../src/instrumentation/call-site';
+import { CALL_SITE_KEY, captureStack } from '../../src/analysis/call-site';
 import { DbStatementProcessor } from '../../src/processing/db-statement-processor';
 import { StatementCache, fingerprint, normalizeSql } from '../../src/sql';
 import {
   TraceBuffer,
-  limitsFor,
   type TraceAnalysis,
   type TraceBufferLimits,
   type TraceBufferOptions,
@@ -147,18 +146,6 @@ const WARNING: Finding = {
   callSite: { filepath: '/app/routes/payments.js', lineno: 9, function: 'paymentsFor' },
 };
 const INFO: Finding = { type: 'select_star', severity: 'info', message: 'SELECT * somewhere', recommendation: '' };
-
-describe('limitsFor', () => {
-  it('gives half the memory limit to buffered spans at about 2 KB each', () => {
-    expect(limitsFor(100)).toEqual({ maxTraces: 4096, maxSpansPerTrace: 2048, maxBufferedSpans: 25_600, traceTimeoutMs: 120_000 });
-  });
-
-  it('never goes below 1000 buffered spans, and a trace never holds more than the buffer', () => {
-    const small = limitsFor(1);
-    expect(small.maxBufferedSpans).toBe(1000);
-    expect(small.maxSpansPerTrace).toBe(1000);
-  });
-});
 
 describe('TraceBuffer', () => {
   it('holds a sampled trace until its local root ends, then hands every span to the sink', () => {

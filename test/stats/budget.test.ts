@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_OPERATIONS, MIN_PATTERN_ENTRIES, MIN_WINDOWS, STATS_SHARE, statsBudget } from '../../src/stats/budget';
+import { MIN_OPERATIONS, MIN_PATTERN_ENTRIES, MIN_WINDOWS, STATS_SHARE, footprintBytes, statsBudget, traceBufferBudget } from '../../src/stats/budget';
 import { OperationAggregates } from '../../src/stats/operation-aggregates';
 import { PatternLibrary } from '../../src/stats/pattern-library';
 
@@ -57,5 +57,23 @@ describe('statsBudget', () => {
       expect(fillToBounds(mb, 300)).toBeLessThanOrEqual(limit);
       expect(fillToBounds(mb, 3000)).toBeLessThanOrEqual(limit); // long statements: maxBytes holds
     }
+  });
+});
+
+describe('traceBufferBudget', () => {
+  it('gives half the memory limit to buffered spans at about 2 KB each', () => {
+    expect(traceBufferBudget(100)).toEqual({ maxTraces: 4096, maxSpansPerTrace: 2048, maxBufferedSpans: 25_600, traceTimeoutMs: 120_000 });
+  });
+
+  it('never goes below 1000 buffered spans, and a trace never holds more than the buffer', () => {
+    const small = traceBufferBudget(1);
+    expect(small.maxBufferedSpans).toBe(1000);
+    expect(small.maxSpansPerTrace).toBe(1000);
+  });
+});
+
+describe('footprintBytes', () => {
+  it('adds spans at 2 KB, statements at 512 bytes and the statistics\' own estimate', () => {
+    expect(footprintBytes({ spans: 10, statements: 4, statsBytes: 1000 })).toBe(10 * 2048 + 4 * 512 + 1000);
   });
 });

@@ -1,5 +1,4 @@
-import type { TraceSummary } from '../analysis/annotate';
-import type { Finding, TraceView } from '../analysis/types';
+import type { Finding, TraceView, TraceSummary } from '../analysis/types';
 import { VERSION } from '../util/version';
 
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALL_SITE_KEY, captureStack, displayPath, resolveCallSite, type StackHolder } from '../../src/instrumentation/call-site';
+import { CALL_SITE_KEY, captureStack, displayPath, resolveCallSite, type StackHolder } from '../../src/analysis/call-site';
 import { safeExecute } from '../../src/util/safe';
 import { callerLine } from '../support/caller-line';
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const CALL_SITE = resolve(__dirname, '../../dist/instrumentation/call-site.js');
+const CALL_SITE = resolve(__dirname, '../../dist/analysis/call-site.js');
 
 // Line 7 of the TypeScript source is where the application code calls the driver.
 const SOURCE = `import type { X } from './x';

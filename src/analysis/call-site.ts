@@ -2,7 +2,7 @@ import { createContextKey } from '@opentelemetry/api';
 import { findSourceMap } from 'node:module';
 import { dirname, relative, resolve, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CallSite } from '../analysis/types';
+import type { CallSite } from './types';
 
 /**
  * The application's call site of a query, captured when the app calls the driver and resolved
