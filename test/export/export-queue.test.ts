@@ -330,10 +330,6 @@ describe('ExportQueue', () => {
       expect(queue.stats.exported).toBe(1);
     });
 
-    // BUG (src/export/export-queue.ts:99-104): `closed` is set only after `await this.forceFlush()`,
-    // so a second shutdown() while the first is flushing (SIGTERM handler + exit hook, or the SDK
-    // and the agent both shutting down) flushes again and shuts the exporter down twice. Fix: keep
-    // the first call's promise (like the SDK's BindOnceFuture) and return it to later callers.
     it('shuts the exporter down once when shutdown() is called twice at the same time', async () => {
       const target = new FakeTarget();
       const queue = new ExportQueue(target, OPTIONS);
@@ -416,8 +412,6 @@ describe('exportQueueOptionsFromEnv', () => {
     expect(warn).toHaveBeenCalledWith('otel-perf-agent: OTEL_BSP_SCHEDULE_DELAY="soon" is not a positive whole number; using 5000.');
   });
 
-  // DOUBTFUL (src/export/export-queue.ts:21): the specification defines these as integers;
-  // "1.5" is accepted as 1.5 (a queue of 1.5 spans holds 2). Fix: Number.isInteger(n) && n > 0.
   it('rejects a fractional size', () => {
     expect(exportQueueOptionsFromEnv({ OTEL_BSP_MAX_QUEUE_SIZE: '1.5' }).maxQueueSize).toBe(2048);
   });

@@ -112,9 +112,6 @@ describe('resolveOtlpOptions', () => {
       expect(options.headers).toEqual({ 'api-key': 'traces', 'x-tenant': 'acme' });
     });
 
-    // DOUBTFUL (src/export/otlp-options.ts:24): header names are case-insensitive, but the merge is
-    // by exact key, so `Authorization` (general) and `authorization` (traces) both stay and both
-    // are sent. Fix: lowercase the keys in parseHeaders.
     it('lets a traces-specific header override a general one spelled in another case', () => {
       const options = resolveOtlpOptions({ OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer general', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'authorization=Bearer traces' });
       expect(Object.values(options.headers)).toEqual(['Bearer traces']);

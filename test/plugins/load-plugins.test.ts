@@ -97,10 +97,6 @@ describe('loadPlugins', () => {
     expect(names(registry)).toEqual(['list_one', 'list_two']);
   });
 
-  // BUG (src/plugins/load-plugins.ts:20): Node's "Cannot find module" message carries a multi-line
-  // "Require stack:" list, so the problem printed at start spans several lines (DESIGN: "one clear
-  // line"; the function's own comment: "reported in one line"). Fix: keep only the first line of
-  // the error, e.g. describeError(err).split('\n', 1)[0].
   it('reports a missing module in a single line', () => {
     const problems = loadPlugins(['perf-agent-plugin-that-does-not-exist-4711', './missing.js'], new AnalyzerRegistry(), dir);
     expect(problems).toHaveLength(2);

@@ -405,12 +405,6 @@ describe('AnalyzerRegistry.run', () => {
     expect(status(registry, 'built_in_slow').failures).toBe(MAX_CONSECUTIVE_OVERRUNS * 3 - 1);
   });
 
-  // BUG (src/plugins/registry.ts:96, run() and checkResult()): checkResult(result) is called outside
-  // the try/catch that guards analyze(). A result whose properties throw when read (a Proxy, a
-  // getter, a `then` getter) makes run() itself throw: the findings of every analyzer are lost for
-  // that trace (TraceBuffer catches it as 'trace analysis'), and the misbehaving analyzer is never
-  // counted or disabled, so it breaks every trace. Fix: validate inside the try, e.g.
-  //   try { result = analyze(...); checked = checkResult(result) } catch (err) { this.fail(...) }
   it('isolates an analyzer whose result throws when it is inspected', () => {
     const registry = new AnalyzerRegistry();
     const hostile = new Proxy(
