@@ -1,5 +1,6 @@
 import type { Finding, TraceView, TraceSummary } from '../analysis/types';
 import { VERSION } from '../util/version';
+import { groupByStatement } from '../analysis/statement-groups';
 
 
 /** A finding as reports carry it: what the analyzer said, without the span ids it was about. */
@@ -39,22 +40,11 @@ export function reportFinding(f: Finding): ReportFinding {
 
 /** The statements that took the most time in this request, by total time. */
 export function bottlenecksOf(trace: TraceView, limit = 3): Bottleneck[] {
-  const byFingerprint = new Map<string, Bottleneck>();
-  for (const span of trace.dbSpans) {
-    const key = span.fingerprint ?? span.statement ?? span.name;
-    const entry = byFingerprint.get(key);
-    if (entry) {
-      entry.count++;
-      entry.totalMs += span.durationMs;
-    } else {
-      byFingerprint.set(key, { fingerprint: span.fingerprint ?? '', pattern: span.statement ?? span.name, count: 1, totalMs: span.durationMs, sharePct: 0 });
-    }
-  }
   const total = trace.root.durationMs || 1;
-  return [...byFingerprint.values()]
+  return groupByStatement(trace.dbSpans)
     .sort((a, b) => b.totalMs - a.totalMs)
     .slice(0, limit)
-    .map((b) => ({ ...b, totalMs: round(b.totalMs), sharePct: round((b.totalMs / total) * 100, 1) }));
+    .map((g) => ({ fingerprint: g.fingerprint ?? '', pattern: g.pattern, count: g.count, totalMs: round(g.totalMs), sharePct: round((g.totalMs / total) * 100, 1) }));
 }
 
 export interface ReportInput {

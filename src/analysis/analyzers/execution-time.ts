@@ -1,5 +1,6 @@
 import type { Analyzer, AnalyzerContext, Finding, Severity, SpanView, TraceView } from '../types';
 import { bandIndex, bandText, clip, dbTimeMs, formatMs, plural } from './common';
+import { groupByStatement, type StatementGroup } from '../statement-groups';
 
 /** Band index (2 = warning, 3 = critical, 4 = above critical) -> finding severity. */
 const SEVERITY_BY_BAND: Record<number, Severity> = { 2: 'info', 3: 'warning', 4: 'critical' };
@@ -47,7 +48,7 @@ export function executionTimeRecommendation(trace: TraceView, dbMs: number): str
     const heaviest = heaviestStatement(trace);
     const where = heaviest === undefined
       ? ''
-      : ` The largest share is ${heaviest.count}x ${clip(heaviest.pattern, 120)} (${formatMs(heaviest.ms)}).`;
+      : ` The largest share is ${heaviest.count}x ${clip(heaviest.pattern, 120)} (${formatMs(heaviest.totalMs)}).`;
     return (
       `Most of the time is spent in the database.${where} See this trace's n_plus_one and slow_query findings: ` +
       'batch repeated queries, index what slow ones filter on, and run independent queries concurrently'
@@ -66,18 +67,9 @@ export function executionTimeRecommendation(trace: TraceView, dbMs: number): str
 }
 
 /** The statement with the largest summed duration. */
-function heaviestStatement(trace: TraceView): { pattern: string; count: number; ms: number } | undefined {
-  const totals = new Map<string, { pattern: string; count: number; ms: number }>();
-  let best: { pattern: string; count: number; ms: number } | undefined;
-  for (const span of trace.dbSpans) {
-    const pattern = span.statement ?? span.name;
-    const key = span.fingerprint ?? pattern;
-    let entry = totals.get(key);
-    if (entry === undefined) totals.set(key, (entry = { pattern, count: 0, ms: 0 }));
-    entry.count++;
-    entry.ms += span.durationMs;
-    if (best === undefined || entry.ms > best.ms) best = entry;
-  }
+function heaviestStatement(trace: TraceView): StatementGroup | undefined {
+  let best: StatementGroup | undefined;
+  for (const group of groupByStatement(trace.dbSpans)) if (best === undefined || group.totalMs > best.totalMs) best = group;
   return best;
 }
 

@@ -1,5 +1,6 @@
 import type { Analyzer, AnalyzerContext, Finding, Severity, TraceView } from '../types';
 import { bandIndex, bandText, clip } from './common';
+import { groupByStatement, type StatementGroup } from '../statement-groups';
 
 /** Band index (2 = warning, 3 = critical, 4 = above critical) -> finding severity. */
 const SEVERITY_BY_BAND: Record<number, Severity> = { 2: 'info', 3: 'warning', 4: 'critical' };
@@ -25,23 +26,10 @@ export const queryCountAnalyzer: Analyzer = {
   },
 };
 
-interface Repeated {
-  count: number;
-  pattern: string;
-}
-
 /** Points at the three statements repeated most, with their counts. */
 export function queryCountRecommendation(trace: TraceView): string {
-  const byFingerprint = new Map<string, Repeated>();
-  for (const span of trace.dbSpans) {
-    const pattern = span.statement ?? span.name;
-    const key = span.fingerprint ?? pattern;
-    const seen = byFingerprint.get(key);
-    if (seen === undefined) byFingerprint.set(key, { count: 1, pattern });
-    else seen.count++;
-  }
-  const top: Repeated[] = [];
-  for (const entry of byFingerprint.values()) {
+  const top: StatementGroup[] = [];
+  for (const entry of groupByStatement(trace.dbSpans)) {
     if (entry.count < 2) continue;
     let at = top.length;
     while (at > 0 && top[at - 1].count < entry.count) at--;
