@@ -158,7 +158,7 @@ function readConfigFile(path: string): { values: Record<string, unknown> } | { i
 
 /** Convict would crash or only warn on these; we name each unknown key and what exists. */
 function unknownFileKeys(values: Record<string, unknown>, path: string): ConfigIssue[] {
-  const known = new Set(SETTINGS.map((s) => s.key));
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
   const prefixes = new Set(SETTINGS.flatMap((s) => s.key.split('.').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('.'))));
   const issues: ConfigIssue[] = [];
   const walk = (node: Record<string, unknown>, prefix: string): void => {

@@ -3,6 +3,8 @@
  * environment and meaning. The convict schema, `otel-perf-agent config`, README's table and the
  * admin API are all derived from this list.
  */
+import type { ConfigKey } from './types';
+
 export type Environment = 'development' | 'staging' | 'production';
 
 export const ENVIRONMENTS: readonly Environment[] = ['development', 'staging', 'production'];
@@ -17,7 +19,7 @@ export interface PerEnvironment<T> {
 
 export interface SettingDefinition {
   /** Dotted path in the resolved configuration object. */
-  key: string;
+  key: ConfigKey;
   env: string;
   /** A name from `FORMATS` in formats.ts. */
   format: string;

@@ -38,6 +38,18 @@ export interface AgentConfig {
   failOn: string[];
 }
 
+/**
+ * The dotted path of every setting in AgentConfig ('sampling.rate', 'thresholds.queryCount.good').
+ * Each entry of SETTINGS is typed with it, so a setting the type does not have does not compile;
+ * test/config/types.test.ts checks the other way round on the configuration built from SETTINGS.
+ */
+export type ConfigKey = LeafPaths<AgentConfig>;
+
+type Leaf = string | number | boolean | null | readonly unknown[];
+type LeafPaths<T, Prefix extends string = ''> = {
+  [K in keyof T & string]: T[K] extends Leaf ? `${Prefix}${K}` : LeafPaths<T[K], `${Prefix}${K}.`>;
+}[keyof T & string];
+
 /** Where a setting's current value came from. */
 export type SettingSource = 'default' | 'file' | 'env' | 'runtime';
 
