@@ -1,8 +1,9 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 
 /*
- * Every span attribute the agent reads or writes, in one place (DESIGN.md, "Span attributes"),
- * and the helpers that read the database ones. The contrib instrumentations write either the
+ * Every span attribute the agent reads or writes, in one place: the `perf.*` names are public
+ * (dashboards, alert rules and the collector's tail sampling read them), so they change nowhere
+ * else. Also the helpers that read the database ones. The contrib instrumentations write either the
  * stable database conventions or the older ones (mysql2 by default): readers take both.
  */
 

@@ -30,7 +30,7 @@ export function summarize(trace: TraceView, health: { score: number; health: str
   return { queryCount: trace.dbSpans.length, queryTimeMs: round(queryTimeMs), healthScore: health.score, health: health.health };
 }
 
-/** Sets DESIGN's root attributes and one `perf.finding` event per finding; call from onEnding. */
+/** Sets the local root's `perf.*` attributes and one `perf.finding` event per finding; call from onEnding. */
 export function annotateRoot(root: Span, summary: TraceSummary, findings: readonly Finding[]): void {
   let nPlusOne = 0;
   for (const finding of findings) {

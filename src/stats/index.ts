@@ -1,11 +1,3 @@
-export { stringBytes } from './footprint';
-export { Histogram, HISTOGRAM_BYTES, HISTOGRAM_BUCKETS, RELATIVE_ERROR, MIN_VALUE, MAX_VALUE } from './histogram';
-export type { HistogramSummary } from './histogram';
-export { PatternLibrary, MAX_OPERATIONS_PER_PATTERN, PATTERN_ENTRY_OVERHEAD_BYTES } from './pattern-library';
-export type { PatternEntry, PatternLibraryJSON, PatternLibraryOptions, PatternOrder } from './pattern-library';
-export { OperationAggregates, WINDOW_BYTES, OPERATION_OVERHEAD_BYTES } from './operation-aggregates';
-export type { OperationAggregatesOptions, OperationSample, OperationSnapshot } from './operation-aggregates';
-export { statsBudget, STATS_SHARE, ASSUMED_PATTERN_ENTRY_BYTES } from './budget';
-export type { StatsBudget } from './budget';
+export { Insights } from './insights';
+export { footprintBytes, traceBufferBudget } from './budget';
 export { startRetention } from './retention';
-export type { Prunable, RetentionDays, RetentionHandle, RetentionOptions, RetentionResult } from './retention';
