@@ -13,21 +13,10 @@ import { PerfSampler } from '../../src/sampling';
 import { ATTR_SAMPLING_RATE, ATTR_SAMPLING_REASON } from '../../src/semconv';
 import type { SamplingConfig } from '../../src/sampling';
 import { failureCounts } from '../../src/util/safe';
-
-/** mulberry32: a small seeded PRNG, so the trace ids are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { seededUint32 } from '../support/random';
 
 function traceIds(count: number, seed: number): string[] {
-  const next = prng(seed);
+  const next = seededUint32(seed); // the same trace ids on every run
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     let id = '';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Histogram, HISTOGRAM_BUCKETS, HISTOGRAM_BYTES, MAX_VALUE, MIN_VALUE, RELATIVE_ERROR } from '../../src/stats/histogram';
-import { exactQuantile, logNormal, seeded } from './random';
+import { exactQuantile, logNormal, seeded } from '../support/random';
 
 const QUANTILES = [0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 

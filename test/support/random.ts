@@ -1,13 +1,19 @@
-/** Seeded random numbers for the statistics tests (mulberry32), so failures reproduce. */
-export function seeded(seed: number): () => number {
+/** Seeded random 32-bit integers (mulberry32), so tests and their failures reproduce. */
+export function seededUint32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** Seeded random numbers in [0, 1). */
+export function seeded(seed: number): () => number {
+  const next = seededUint32(seed);
+  return () => next() / 4294967296;
 }
 
 /** Log-normal samples (Box-Muller): latencies with median e^mu and a long right tail. */
