@@ -7,6 +7,7 @@ import {
   selectsStar,
   statementVerb,
 } from '../../src/sql/sql-shape';
+import { normalizeSql } from '../../src/sql';
 
 describe('parameterLookup', () => {
   it('reads table, column and parameter of a PostgreSQL lookup', () => {
@@ -186,5 +187,25 @@ describe('statementVerb, selectsStar, hasLimit', () => {
     expect(hasLimit('SELECT id FROM t LIMIT ?')).toBe(true);
     expect(hasLimit('SELECT id FROM t FETCH FIRST ? ROWS ONLY')).toBe(true);
     expect(hasLimit('SELECT id FROM t')).toBe(false);
+  });
+});
+
+// The shape reader sees statements after the normalizer: literals are `?` by then.
+describe('the shape of a normalized statement', () => {
+  it('reads what the analyzers need from the normalizer\'s output', () => {
+    const lookup = normalizeSql("SELECT * FROM payments p WHERE p.invoice_id = 42 AND p.method = 'card'");
+    expect(statementVerb(lookup)).toBe('SELECT');
+    expect(mainTable(lookup)).toBe('payments');
+    expect(selectsStar(lookup)).toBe(true);
+    expect(hasLimit(lookup)).toBe(false);
+    expect(filterColumns(lookup).map((c) => c.column)).toEqual(['invoice_id', 'method']);
+
+    const byKey = normalizeSql('SELECT id, paid_on FROM payments WHERE invoice_id = 7');
+    expect(parameterLookup(byKey)).toMatchObject({ table: 'payments', column: 'invoice_id' });
+
+    const update = normalizeSql("UPDATE members SET name = 'x' WHERE id IN (1, 2, 3)");
+    expect(statementVerb(update)).toBe('UPDATE');
+    expect(mainTable(update)).toBe('members');
+    expect(hasLimit(normalizeSql('SELECT id FROM members LIMIT 10'))).toBe(true);
   });
 });
