@@ -12,7 +12,7 @@ import type { CallSitePolicy } from './instrumentation/call-site-instrumentation
 import { SelfProtection } from './protection/self-protection';
 import { Insights, footprintBytes, startRetention, traceBufferBudget } from './stats';
 import { PerfSampler, RateLimiter } from './sampling';
-import { compressSpans } from './processing/compression';
+import { compressSpans } from './compression';
 import { DbStatementProcessor } from './processing/db-statement-processor';
 import { StatementCache } from './sql';
 import { TraceBuffer, type TraceListener } from './processing/trace-buffer';

@@ -33,8 +33,8 @@ module.exports = [
   { name: 'analysis: healthy trace, 3 spans (view + 4 analyzers + health)', requires, setup: setupAnalysis(healthy), fn: analyze },
   {
     name: 'compression: N+1 trace, 22 spans -> 3',
-    requires: { 'processing/compression': ['compressSpans'] },
-    setup: (deps) => ({ compress: deps['processing/compression'].compressSpans, spans: nPlusOne().all }),
+    requires: { 'compression': ['compressSpans'] },
+    setup: (deps) => ({ compress: deps['compression'].compressSpans, spans: nPlusOne().all }),
     fn: (s) => s.compress(s.spans, { exactMatchMaxMs: 50, sameKindMaxMs: 0 }).spans.length,
   },
 ];

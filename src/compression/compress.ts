@@ -14,7 +14,7 @@ import {
   dbSystemOf,
   isDbSpan,
   statementOf,
-} from '../../semconv';
+} from '../semconv';
 
 /*
  * Span compression: runs of repeated sibling database spans of one finished local trace are

@@ -9,8 +9,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { compressSpans } from '../../../src/processing/compression';
-import { decodeTraceRequest } from '../../../collector/receiver';
+import { compressSpans } from '../../src/compression';
+import { decodeTraceRequest } from '../../collector/receiver';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({
