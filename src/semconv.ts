@@ -49,6 +49,8 @@ export const ATTR_FINDING_TOTAL_MS = 'perf.finding.total_ms';
 export const ATTR_CODE_FILEPATH = 'code.filepath';
 export const ATTR_CODE_LINENO = 'code.lineno';
 export const ATTR_CODE_FUNCTION = 'code.function';
+/** The call site and up to two application frames that called it, one `at fn (file:line)` per line. */
+export const ATTR_FINDING_CALL_STACK = 'perf.finding.call_stack';
 
 // Composite spans (compression).
 export const ATTR_COMPOSITE_COUNT = 'perf.composite.count';

@@ -72,7 +72,8 @@ function renderTrace(trace, paint) {
       const a = e.attributes;
       const finding = `! ${a['perf.finding.type'] ?? '?'} ${a['perf.finding.severity'] ?? '?'}: ${a['perf.finding.message'] ?? ''}`;
       lines.push(info + paint('red', finding));
-      if (a['code.filepath']) lines.push(info + paint('dim', `    at ${relative(String(a['code.filepath']))}:${a['code.lineno']}${a['code.function'] ? ` (${a['code.function']})` : ''}`));
+      const frames = callStack(a);
+      frames.forEach((f, i) => lines.push(info + paint('dim', `    ${i === 0 ? 'at' : 'called from'} ${relative(f.file)}:${f.line}${f.fn ? ` (${f.fn})` : ''}`)));
       if (a['perf.finding.recommendation']) lines.push(info + paint('dim', `    -> ${a['perf.finding.recommendation']}`));
     }
     kids.forEach((kid, i) => {
@@ -82,6 +83,25 @@ function renderTrace(trace, paint) {
   };
   for (const s of tops) visit(s, '', '', '', true);
   return lines.join('\n');
+}
+
+/**
+ * The finding's application frames, innermost first: `perf.finding.call_stack` (one
+ * `at fn (file:line)` per line) when the agent sent it, else the single `code.*` frame.
+ * @param {Record<string, unknown>} a
+ */
+function callStack(a) {
+  const stack = a['perf.finding.call_stack'];
+  if (typeof stack === 'string' && stack) {
+    const frames = [];
+    for (const line of stack.split('\n')) {
+      const m = /^at (?:(.+) \((.+):(\d+)\)|(.+):(\d+))$/.exec(line.trim());
+      if (m) frames.push(m[2] ? { fn: m[1], file: m[2], line: m[3] } : { file: m[4], line: m[5] });
+    }
+    if (frames.length) return frames;
+  }
+  if (!a['code.filepath']) return [];
+  return [{ file: String(a['code.filepath']), line: a['code.lineno'], fn: a['code.function'] }];
 }
 
 /** @param {DecodedSpan} span @param {boolean} top @param {(style: keyof typeof ANSI, text: string) => string} paint */

@@ -4,6 +4,7 @@ import type { Finding, TraceSummary, TraceView } from './types';
 import {
   ATTR_CODE_FILEPATH,
   ATTR_CODE_FUNCTION,
+  ATTR_FINDING_CALL_STACK,
   ATTR_CODE_LINENO,
   ATTR_FINDING_MESSAGE,
   ATTR_FINDING_RECOMMENDATION,
@@ -62,6 +63,7 @@ export function findingAttributes(finding: Finding): Attributes {
     attributes[ATTR_CODE_FILEPATH] = finding.callSite.filepath;
     attributes[ATTR_CODE_LINENO] = finding.callSite.lineno;
     if (finding.callSite.function) attributes[ATTR_CODE_FUNCTION] = finding.callSite.function;
+    if (finding.callSite.stack) attributes[ATTR_FINDING_CALL_STACK] = finding.callSite.stack;
   }
   return attributes;
 }

@@ -42,7 +42,10 @@ interface V8CallSite {
   getColumnNumber?(): number | null;
 }
 
-/** The first frame outside node internals, node_modules and the agent; memoized on the holder. */
+/**
+ * The first frame outside node internals, node_modules and the agent, with the application frames
+ * that called it (see applicationFrames); memoized on the holder.
+ */
 export function resolveCallSite(holder: StackHolder | undefined): CallSite | undefined {
   if (!holder) return undefined;
   if (holder.resolved !== undefined) return holder.resolved ?? undefined;
@@ -56,7 +59,7 @@ export function resolveCallSite(holder: StackHolder | undefined): CallSite | und
   } finally {
     Error.prepareStackTrace = prepare;
   }
-  holder.resolved = Array.isArray(frames) ? firstApplicationFrame(frames as V8CallSite[]) : null;
+  holder.resolved = Array.isArray(frames) ? applicationCallSite(frames as V8CallSite[]) : null;
   holder.stack = undefined; // release the frames
   return holder.resolved ?? undefined;
 }
@@ -77,19 +80,65 @@ function originalPosition(file: string, line: number, column: number): { filepat
   }
 }
 
-function firstApplicationFrame(frames: V8CallSite[]): CallSite | null {
-  for (const frame of frames) {
-    let file = frame.getFileName();
-    if (!file || file.startsWith('node:') || file.startsWith('internal/')) continue;
-    if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (!isAbsolute(file) || file.includes(NODE_MODULES) || file.startsWith(AGENT_ROOT)) continue;
-    const name = frame.getFunctionName() ?? frame.getMethodName();
-    const type = frame.getTypeName();
-    const fn = name ? (type && type !== 'Object' && !name.includes('.') ? `${type}.${name}` : name) : undefined;
-    const position = originalPosition(file, frame.getLineNumber() ?? 0, frame.getColumnNumber?.() ?? 0);
-    return { ...position, ...(fn ? { function: fn } : {}) };
+/**
+ * Application frames given in a call site's stack: the innermost (the line that called the driver,
+ * often a helper such as findPaymentsForInvoice) and up to two application callers above it (the
+ * loop that made an N+1 is usually one or two frames up).
+ */
+export const CALL_STACK_FRAMES = 3;
+
+export interface AppFrame {
+  filepath: string;
+  lineno: number;
+  function?: string;
+}
+
+function applicationCallSite(frames: V8CallSite[]): CallSite | null {
+  const found: AppFrame[] = [];
+  for (let i = 0; i < frames.length && found.length < CALL_STACK_FRAMES; i++) {
+    const frame = applicationFrame(frames[i]);
+    if (!frame) continue;
+    // `ids.map((id) => find(id))`: the arrow and its caller are on one line; the named frame says more.
+    const last = found[found.length - 1];
+    if (last !== undefined && last.lineno === frame.lineno && last.filepath === frame.filepath) {
+      if (last.function === undefined && frame.function !== undefined && found.length > 1) found[found.length - 1] = frame;
+      continue;
+    }
+    found.push(frame);
   }
-  return null;
+  if (found.length === 0) return null;
+  return { ...found[0], stack: found.map(formatFrame).join('\n') };
+}
+
+/** The frame as the application wrote it, or undefined for node internals, node_modules and the agent. */
+function applicationFrame(frame: V8CallSite): AppFrame | undefined {
+  let file = frame.getFileName();
+  if (!file || file.startsWith('node:') || file.startsWith('internal/')) return undefined;
+  if (file.startsWith('file://')) file = fileURLToPath(file);
+  if (!isAbsolute(file) || file.includes(NODE_MODULES) || file.startsWith(AGENT_ROOT)) return undefined;
+  const name = frame.getFunctionName() ?? frame.getMethodName();
+  const type = frame.getTypeName();
+  const fn = name ? (type && type !== 'Object' && !name.includes('.') ? `${type}.${name}` : name) : undefined;
+  const position = originalPosition(file, frame.getLineNumber() ?? 0, frame.getColumnNumber?.() ?? 0);
+  return fn ? { ...position, function: fn } : position;
+}
+
+/** One line of `perf.finding.call_stack`, as Node prints a frame (without the column). */
+function formatFrame(frame: AppFrame): string {
+  return frame.function ? `at ${frame.function} (${frame.filepath}:${frame.lineno})` : `at ${frame.filepath}:${frame.lineno}`;
+}
+
+const FRAME_LINE = /^at (?:(.+) \((.+):(\d+)\)|(.+):(\d+))$/;
+
+/** The frames of a CallSite's `stack` string, innermost first (lines it cannot read are skipped). */
+export function stackFrames(stack: string): AppFrame[] {
+  const frames: AppFrame[] = [];
+  for (const line of stack.split('\n')) {
+    const m = FRAME_LINE.exec(line);
+    if (!m) continue;
+    frames.push(m[2] !== undefined ? { filepath: m[2], lineno: Number(m[3]), function: m[1] } : { filepath: m[4], lineno: Number(m[5]) });
+  }
+  return frames;
 }
 
 /** For messages: relative to the working directory when the file is below it. */

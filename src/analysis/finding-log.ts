@@ -1,4 +1,4 @@
-import { displayPath } from './call-site';
+import { displayPath, stackFrames } from './call-site';
 import type { Finding } from './types';
 
 /** More findings than this in one second are counted, not written: a log must not become the load. */
@@ -39,7 +39,10 @@ export class FindingLog {
     if (finding.fingerprint) record.fingerprint = finding.fingerprint;
     if (finding.repeatCount !== undefined) record.repeat_count = finding.repeatCount;
     if (finding.totalMs !== undefined) record.total_ms = Math.round(finding.totalMs * 10) / 10;
-    if (finding.callSite) record.code = { filepath: finding.callSite.filepath, lineno: finding.callSite.lineno, function: finding.callSite.function };
+    if (finding.callSite) {
+      record.code = { filepath: finding.callSite.filepath, lineno: finding.callSite.lineno, function: finding.callSite.function };
+      if (finding.callSite.stack) record.call_stack = finding.callSite.stack;
+    }
     if (this.suppressed > 0) {
       record.suppressed_before = this.suppressed;
       this.suppressed = 0;
@@ -48,9 +51,15 @@ export class FindingLog {
   }
 }
 
-/** `N+1 in GET /x: 20x SELECT ... at routes/payments.js:9 -> use ... = ANY($1)` */
+/**
+ * `N+1 in GET /x: 20x SELECT ... at routes/payments.js:9 (called from routes/payments.js:50) -> use ... = ANY($1)`:
+ * the line that issued the query and the application callers above it (the loop).
+ */
 export function summaryOf(finding: Finding): string {
-  const at = finding.callSite ? ` at ${displayPath(finding.callSite.filepath)}:${finding.callSite.lineno}` : '';
+  const site = finding.callSite;
+  let at = site ? ` at ${displayPath(site.filepath)}:${site.lineno}` : '';
+  const callers = site?.stack ? stackFrames(site.stack).slice(1) : [];
+  if (callers.length > 0) at += ` (called from ${callers.map((f) => `${displayPath(f.filepath)}:${f.lineno}`).join(', ')})`;
   const advice = finding.recommendation ? ` -> ${finding.recommendation}` : '';
   return `${finding.message}${at}${advice}`;
 }

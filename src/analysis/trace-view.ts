@@ -1,11 +1,21 @@
 import { SpanStatusCode, type SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { resolveCallSite, type StackHolder } from './call-site';
+import { resolveCallSite } from './call-site';
+import { holderOf, type CallSiteRef } from './call-site-cache';
 import { templatePath } from '../util/operation-name';
 import { ATTR_QUERY_FINGERPRINT, dbSystemOf, statementOf } from '../semconv';
 import type { CallSite, SpanView, TraceView } from './types';
 
+/** What the trace buffer noted of a database span while its trace was collected. */
+export interface QueryMark {
+  /** Where the application issued the query (undefined: not captured). */
+  site: CallSiteRef | undefined;
+  /** Position of the span's start among the starts and ends of the trace's database spans. */
+  startOrder: number;
+  /** Position of its end; undefined while it has not ended. */
+  endOrder: number | undefined;
+}
 
 class ReadableSpanView implements SpanView {
   readonly spanId: string;
@@ -21,8 +31,11 @@ class ReadableSpanView implements SpanView {
   readonly dbSystem?: string;
   readonly error: boolean;
   readonly attributes: ReadableSpan['attributes'];
+  readonly startOrder?: number;
+  readonly endOrder?: number;
+  private readonly site: CallSiteRef | undefined;
 
-  constructor(span: ReadableSpan, isRoot: boolean, private readonly holder: StackHolder | undefined) {
+  constructor(span: ReadableSpan, isRoot: boolean, mark: QueryMark | undefined) {
     const a = span.attributes;
     this.spanId = span.spanContext().spanId;
     this.parentSpanId = isRoot ? undefined : span.parentSpanContext?.spanId;
@@ -42,10 +55,15 @@ class ReadableSpanView implements SpanView {
     }
     this.error = span.status.code === SpanStatusCode.ERROR;
     this.attributes = a;
+    this.site = mark?.site;
+    if (mark !== undefined && mark.endOrder !== undefined) {
+      this.startOrder = mark.startOrder;
+      this.endOrder = mark.endOrder;
+    }
   }
 
   callSite(): CallSite | undefined {
-    return resolveCallSite(this.holder);
+    return resolveCallSite(holderOf(this.site));
   }
 }
 
@@ -58,16 +76,16 @@ export class BufferedTraceView implements TraceView {
   private children: Map<string, SpanView[]> | undefined;
   private operationName: string | undefined;
 
-  constructor(root: ReadableSpan, others: readonly ReadableSpan[], callSites: Map<string, StackHolder> | undefined) {
+  constructor(root: ReadableSpan, others: readonly ReadableSpan[], queries: Map<string, QueryMark> | undefined) {
     this.traceId = root.spanContext().traceId;
     this.spans = [];
     this.dbSpans = [];
     for (const span of others) {
-      const view = new ReadableSpanView(span, false, callSites?.get(span.spanContext().spanId));
+      const view = new ReadableSpanView(span, false, queries?.get(span.spanContext().spanId));
       this.spans.push(view);
       if (view.isDb) this.dbSpans.push(view);
     }
-    this.root = new ReadableSpanView(root, true, callSites?.get(root.spanContext().spanId));
+    this.root = new ReadableSpanView(root, true, queries?.get(root.spanContext().spanId));
     this.spans.push(this.root);
     if (this.root.isDb) this.dbSpans.push(this.root);
   }

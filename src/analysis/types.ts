@@ -6,6 +6,11 @@ export interface CallSite {
   filepath: string;
   lineno: number;
   function?: string;
+  /**
+   * That frame and up to two application frames that called it, innermost first, one per line
+   * (`at findPaymentsForInvoice (/app/routes/payments.js:9)`): the loop above a query helper.
+   */
+  stack?: string;
 }
 
 /** One ended span of a local trace, as analyzers see it. Times are epoch milliseconds. */
@@ -29,6 +34,14 @@ export interface SpanView {
   /** The span's status was ERROR. */
   readonly error: boolean;
   readonly attributes: Readonly<Attributes>;
+  /**
+   * Where this span's start and end fall among the starts and ends of the trace's database spans,
+   * as the agent saw them happen: the exact order, where startMs is only whole milliseconds (the
+   * SDK stamps starts with Date.now()). Two spans overlapped in time when each started before the
+   * other ended. Undefined when the agent did not follow the span (views built by hand, say).
+   */
+  readonly startOrder?: number;
+  readonly endOrder?: number;
   /** Resolved lazily: formatting a stack costs tens of microseconds, so only findings ask for it. */
   callSite(): CallSite | undefined;
 }

@@ -1,6 +1,7 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
-import { CALL_SITE_KEY, captureStack, type StackHolder } from '../analysis/call-site';
+import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
+import type { CallSiteRef } from '../analysis/call-site-cache';
 
 type Callback = (...args: unknown[]) => unknown;
 type Prototype = Record<string, unknown>;
@@ -13,7 +14,7 @@ interface PoolModule {
  * from an earlier capture of the same statement, or null when no analysis will want it). Without
  * a policy every query is captured.
  */
-export type CallSitePolicy = (active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown) => StackHolder | null;
+export type CallSitePolicy = (active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown) => CallSiteRef | null;
 
 /**
  * What the contrib database instrumentations leave to us, on the connection pools:

@@ -2,14 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { TraceFlags, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { annotateRoot, summarize } from '../analysis/annotate';
-import { BufferedTraceView } from '../analysis/trace-view';
+import { BufferedTraceView, type QueryMark } from '../analysis/trace-view';
 import { SEVERITY_RANK, type Finding, type TraceSummary, type TraceView } from '../analysis/types';
 import type { AgentConfig } from '../config';
 import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
 import { ATTR_SAMPLING_REASON, isDbSpan, statementOf } from '../semconv';
-import { CALL_SITE_KEY, captureStack, type StackHolder } from '../analysis/call-site';
-import { CallSiteCache } from '../analysis/call-site-cache';
+import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
+import { CallSiteCache, QuerySite, type CallSiteRef } from '../analysis/call-site-cache';
 
 /**
  * Where complete traces go: the export queue. The buffer owns it, as the SDK's batch processor
@@ -57,16 +57,22 @@ export interface TraceBufferOptions {
   fingerprintOf?: (statement: string) => string;
 }
 
+/** Statements followed per trace (their QuerySite); past it a statement only borrows call sites. */
+const MAX_SITES_PER_TRACE = 512;
+
 interface TraceRecord {
   rootSpanId: string;
   spans: ReadableSpan[];
-  callSites: Map<string, StackHolder> | undefined;
+  /** Per database span id: its call site and where its start and end fell among the others'. */
+  queries: Map<string, QueryMark> | undefined;
+  /** Starts and ends of database spans seen so far: the order clock of QueryMark. */
+  events: number;
   startedAt: number;
   /** Set in onEnding of the root: export the trace although the sampler said no. */
   keep: boolean;
   overheadMs: number;
-  /** Queries per fingerprint so far, to know which repeat makes an N+1 candidate. */
-  repeats: Map<string, number> | undefined;
+  /** Per statement fingerprint, the call site of its queries in this request. */
+  sites: Map<string, QuerySite> | undefined;
 }
 
 export interface TraceBufferStats {
@@ -110,12 +116,13 @@ export class TraceBuffer implements SpanProcessor {
         this.track(span, traceId);
         return;
       }
-      if (record && isDbSpan(span.attributes) && this.options.config().analysis.enabled) {
+      if (record && isDbSpan(span.attributes) && record.spans.length < this.options.limits.maxSpansPerTrace && this.options.config().analysis.enabled) {
         // The driver wrappers decided (and captured) where the app called the driver; otherwise
         // the application is still on the stack right now.
-        let holder = parentContext.getValue(CALL_SITE_KEY) as StackHolder | null | undefined;
-        if (holder === undefined) holder = this.callSiteFor(parentContext, statementOf(span.attributes), this.onStart);
-        if (holder) (record.callSites ??= new Map()).set(span.spanContext().spanId, holder);
+        let site = parentContext.getValue(CALL_SITE_KEY) as CallSiteRef | null | undefined;
+        if (site === undefined) site = this.callSiteFor(parentContext, statementOf(span.attributes), this.onStart);
+        const mark: QueryMark = { site: site ?? undefined, startOrder: record.events++, endOrder: undefined };
+        (record.queries ??= new Map()).set(span.spanContext().spanId, mark);
       }
     } catch (err) {
       recordFailure('trace buffer', err);
@@ -151,6 +158,10 @@ export class TraceBuffer implements SpanProcessor {
       return;
     }
     if (record.rootSpanId !== span.spanContext().spanId) {
+      if (record.queries !== undefined) {
+        const mark = record.queries.get(span.spanContext().spanId);
+        if (mark !== undefined) mark.endOrder = record.events++;
+      }
       if (record.spans.length < this.options.limits.maxSpansPerTrace && this.bufferedSpans < this.options.limits.maxBufferedSpans) {
         record.spans.push(span);
         this.bufferedSpans++;
@@ -175,10 +186,11 @@ export class TraceBuffer implements SpanProcessor {
 
   /**
    * The call site for a query about to run under `active` (null: no analysis will want it).
-   * Stack captures are costly, so a query usually gets its statement's call site from the
-   * process-wide cache (see CallSiteCache); `skipAbove` is the frame the capture starts below.
+   * Stack captures are costly: a query gets its statement's QuerySite in this request, which
+   * borrows the process-wide call site until the statement becomes an N+1 candidate here (see
+   * QuerySite); `skipAbove` is the frame the capture starts below.
    */
-  callSiteFor(active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown): StackHolder | null {
+  callSiteFor(active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown): CallSiteRef | null {
     const span = trace.getSpan(active);
     const config = this.options.config();
     if (!config.analysis.enabled) return null;
@@ -188,10 +200,15 @@ export class TraceBuffer implements SpanProcessor {
     const text = typeof statement === 'string' ? statement : (statement as { text?: unknown; sql?: unknown } | null)?.text ?? (statement as { sql?: unknown } | null)?.sql;
     if (typeof text !== 'string' || !this.options.fingerprintOf) return captureStack(skipAbove);
     const fingerprint = this.options.fingerprintOf(text);
-    const repeats = (record.repeats ??= new Map());
-    const repeat = (repeats.get(fingerprint) ?? 0) + 1;
-    repeats.set(fingerprint, repeat);
-    return this.callSites.holderFor(fingerprint, repeat, config.nPlusOne.minRepeats, skipAbove);
+    const sites = (record.sites ??= new Map());
+    let site = sites.get(fingerprint);
+    if (site === undefined) {
+      if (sites.size >= MAX_SITES_PER_TRACE) return this.callSites.shared(fingerprint, skipAbove);
+      site = new QuerySite(this.callSites.shared(fingerprint, skipAbove));
+      sites.set(fingerprint, site);
+    }
+    site.issue(fingerprint, config.nPlusOne.minRepeats, this.callSites, skipAbove);
+    return site;
   }
 
   /** Hands over every trace still held, then flushes and closes the sink. */
@@ -217,14 +234,14 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], callSites: undefined, startedAt: Date.now(), keep: false, overheadMs: 0, repeats: undefined };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: false, overheadMs: 0, sites: undefined };
     this.traces.set(traceId, record);
   }
 
   private analyze(root: Span, record: TraceRecord): void {
     const config = this.options.config();
     if (!config.analysis.enabled) return;
-    const trace = new BufferedTraceView(root, record.spans, record.callSites);
+    const trace = new BufferedTraceView(root, record.spans, record.queries);
     const findings = this.options.analysis.analyze(trace, config);
     const summary = summarize(trace, this.options.analysis.health(trace, findings, config));
     annotateRoot(root, summary, findings);

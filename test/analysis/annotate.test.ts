@@ -19,7 +19,12 @@ const FULL: Finding = {
   repeatCount: 60,
   totalMs: 93.45678,
   maxMs: 4.2,
-  callSite: { filepath: '/srv/app/routes/payments.js', lineno: 9, function: 'paymentsFor' },
+  callSite: {
+    filepath: '/srv/app/routes/payments.js',
+    lineno: 9,
+    function: 'paymentsFor',
+    stack: 'at paymentsFor (/srv/app/routes/payments.js:9)\nat listPayments (/srv/app/routes/payments.js:40)',
+  },
   spanIds: ['0000000000000001'],
 };
 
@@ -115,6 +120,7 @@ describe('findingAttributes', () => {
       'code.filepath': '/srv/app/routes/payments.js',
       'code.lineno': 9,
       'code.function': 'paymentsFor',
+      'perf.finding.call_stack': 'at paymentsFor (/srv/app/routes/payments.js:9)\nat listPayments (/srv/app/routes/payments.js:40)',
     });
   });
 
@@ -131,6 +137,7 @@ describe('findingAttributes', () => {
     const attributes = findingAttributes({ ...MINIMAL, repeatCount: 0, totalMs: 0, callSite: { filepath: '/srv/app/x.js', lineno: 3 } });
     expect(attributes).toMatchObject({ 'perf.finding.repeat_count': 0, 'perf.finding.total_ms': 0, 'code.filepath': '/srv/app/x.js', 'code.lineno': 3 });
     expect('code.function' in attributes).toBe(false);
+    expect('perf.finding.call_stack' in attributes).toBe(false);
   });
 });
 

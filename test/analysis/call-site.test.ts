@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_SITE_KEY, captureStack, displayPath, resolveCallSite, type StackHolder } from '../../src/analysis/call-site';
 import { safeExecute } from '../../src/util/safe';
+import type { CallSite } from '../../src/analysis/types';
 import { callerLine } from '../support/caller-line';
 
 /*
@@ -19,12 +20,15 @@ interface Lib {
   capture(cs: typeof captureStack): StackHolder;
   captureLater(cs: typeof captureStack): Promise<StackHolder>;
   deep(depth: number, cs: typeof captureStack): StackHolder;
+  through<T>(fn: () => T): T;
 }
 interface App {
   listMembers(lib: Lib, cs: typeof captureStack): StackHolder;
   MemberRepo: new () => { find(lib: Lib, cs: typeof captureStack): StackHolder };
   repo: { byId(cs: typeof captureStack): StackHolder };
   anonymous: (cs: typeof captureStack) => StackHolder;
+  outer(lib: Lib, cs: typeof captureStack): StackHolder;
+  viaLibrary(lib: Lib, cs: typeof captureStack): StackHolder;
 }
 let lib: Lib;
 let app: App;
@@ -38,6 +42,9 @@ exports.captureLater = function captureLater(cs) {
 };
 exports.deep = function deep(depth, cs) {
   return depth === 0 ? cs() : deep(depth - 1, cs);
+};
+exports.through = function through(fn) {
+  return fn();
 };
 `;
 
@@ -57,6 +64,25 @@ const repo = {
   },
 };
 module.exports = { listMembers, MemberRepo, repo, anonymous: (cs) => [cs].map((f) => f())[0] }; // line 15
+// A query helper, the loop that calls it, and callers above (call_stack)
+function findPayments(lib, cs) {
+  return lib.capture(cs); // line 18
+}
+function loadAll(lib, cs) {
+  return [1].map(() => findPayments(lib, cs))[0]; // line 21
+}
+function handler(lib, cs) {
+  return loadAll(lib, cs); // line 24
+}
+function viaLibrary(lib, cs) {
+  return lib.through(function eachItem() {
+    return findPayments(lib, cs); // line 28
+  }); // line 29
+}
+function outer(lib, cs) {
+  return handler(lib, cs); // line 32
+}
+Object.assign(module.exports, { outer, viaLibrary });
 `;
 
 beforeAll(() => {
@@ -107,6 +133,14 @@ function holderOf(frames: FakeFrame[]): StackHolder {
   };
 }
 
+/** The call site without its stack string, for the tests of the innermost frame. */
+function innermost(holder: StackHolder | undefined): Omit<CallSite, 'stack'> | undefined {
+  const site = resolveCallSite(holder);
+  if (!site) return site;
+  const { stack: _stack, ...rest } = site;
+  return rest;
+}
+
 describe('CALL_SITE_KEY', () => {
   it('is a context key of its own', () => {
     expect(typeof CALL_SITE_KEY).toBe('symbol');
@@ -125,7 +159,7 @@ describe('captureStack', () => {
 
   it('starts at the caller of captureStack by default', () => {
     const holder = captureStack(), line = callerLine();
-    expect(resolveCallSite(holder)).toEqual({ filepath: __filename, lineno: line });
+    expect(innermost(holder)).toEqual({ filepath: __filename, lineno: line });
   });
 
   it('starts below skipAbove when given: the caller of that function', () => {
@@ -133,12 +167,12 @@ describe('captureStack', () => {
       return captureStack(wrapper);
     }
     const holder = wrapper(), line = callerLine();
-    expect(resolveCallSite(holder)).toEqual({ filepath: __filename, lineno: line });
+    expect(innermost(holder)).toEqual({ filepath: __filename, lineno: line });
   });
 
   it('keeps 32 frames at most: an application frame deeper than that is not found', () => {
     const shallow = lib.deep(25, captureStack), line = callerLine();
-    expect(resolveCallSite(shallow)).toEqual({ filepath: __filename, lineno: line });
+    expect(innermost(shallow)).toEqual({ filepath: __filename, lineno: line });
     const deep = lib.deep(40, captureStack);
     expect(resolveCallSite(deep)).toBeUndefined();
   });
@@ -150,31 +184,31 @@ describe('resolveCallSite', () => {
   });
 
   it('points at the application file and line, with the function name', () => {
-    expect(resolveCallSite(app.repo.byId(captureStack))).toEqual({ filepath: appFile, lineno: 12, function: 'byId' });
+    expect(innermost(app.repo.byId(captureStack))).toEqual({ filepath: appFile, lineno: 12, function: 'byId' });
   });
 
   it('skips frames in node_modules', () => {
-    expect(resolveCallSite(app.listMembers(lib, captureStack))).toEqual({ filepath: appFile, lineno: 3, function: 'listMembers' });
+    expect(innermost(app.listMembers(lib, captureStack))).toEqual({ filepath: appFile, lineno: 3, function: 'listMembers' });
   });
 
   it('skips node_modules frames down to this test file', () => {
     const holder = lib.capture(captureStack), line = callerLine();
-    expect(resolveCallSite(holder)).toEqual({ filepath: __filename, lineno: line });
+    expect(innermost(holder)).toEqual({ filepath: __filename, lineno: line });
   });
 
   it('names a class method Type.method', () => {
-    expect(resolveCallSite(new app.MemberRepo().find(lib, captureStack))).toEqual({ filepath: appFile, lineno: 7, function: 'MemberRepo.find' });
+    expect(innermost(new app.MemberRepo().find(lib, captureStack))).toEqual({ filepath: appFile, lineno: 7, function: 'MemberRepo.find' });
   });
 
   it('leaves out the function of an anonymous frame', () => {
-    expect(resolveCallSite(app.anonymous(captureStack))).toEqual({ filepath: appFile, lineno: 15 });
+    expect(innermost(app.anonymous(captureStack))).toEqual({ filepath: appFile, lineno: 15 });
   });
 
   it("skips the agent's own files (src/ here, dist/ when built)", () => {
     // safeExecute (src/util/safe.ts) calls captureStack itself: its frame comes first and is skipped
     const holder = safeExecute('call-site test', captureStack, undefined as unknown as StackHolder), line = callerLine();
     expect(holder).toBeDefined();
-    expect(resolveCallSite(holder)).toEqual({ filepath: __filename, lineno: line });
+    expect(innermost(holder)).toEqual({ filepath: __filename, lineno: line });
   });
 
   it('is undefined when no frame belongs to the application (a callback on a later tick)', async () => {
@@ -227,7 +261,7 @@ describe('resolveCallSite', () => {
       { file: pathToFileURL(libFile).href },
       { file: pathToFileURL(esm).href, line: 21, fn: 'handler' },
     ]);
-    expect(resolveCallSite(holder)).toEqual({ filepath: esm, lineno: 21, function: 'handler' });
+    expect(innermost(holder)).toEqual({ filepath: esm, lineno: 21, function: 'handler' });
   });
 
   it('names functions from V8 frame data: type + function, method, Object type, dotted names', () => {
@@ -243,7 +277,27 @@ describe('resolveCallSite', () => {
 
   it('reports line 0 when V8 has no line', () => {
     const file = join(dir, 'app', 'routes.js');
-    expect(resolveCallSite(holderOf([{ file, line: null }]))).toEqual({ filepath: file, lineno: 0 });
+    expect(innermost(holderOf([{ file, line: null }]))).toEqual({ filepath: file, lineno: 0 });
+  });
+});
+
+describe('resolveCallSite: the application frames above the call site (perf.finding.call_stack)', () => {
+  it('gives the innermost application frame and up to two application callers, innermost first', () => {
+    const site = resolveCallSite(app.outer(lib, captureStack));
+    expect(site).toMatchObject({ filepath: appFile, lineno: 18, function: 'findPayments' });
+    // The arrow in map() and loadAll share line 21: one frame, named. outer callers are left out.
+    expect(site?.stack).toBe([`at findPayments (${appFile}:18)`, `at loadAll (${appFile}:21)`, `at handler (${appFile}:24)`].join('\n'));
+  });
+
+  it('skips node_modules and node frames between application frames', () => {
+    const site = resolveCallSite(app.viaLibrary(lib, captureStack));
+    expect(site?.stack).toBe([`at findPayments (${appFile}:18)`, `at eachItem (${appFile}:28)`, `at viaLibrary (${appFile}:27)`].join('\n'));
+  });
+
+  it('is the one frame when no application code called it', () => {
+    const esm = join(dir, 'app', 'server.mjs');
+    const site = resolveCallSite(holderOf([{ file: pathToFileURL(esm).href, line: 21, fn: 'handler' }, { file: libFile, line: 3, fn: 'dispatch' }]));
+    expect(site?.stack).toBe(`at handler (${esm}:21)`);
   });
 });
 

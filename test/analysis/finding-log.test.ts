@@ -38,6 +38,16 @@ describe('summaryOf', () => {
     );
   });
 
+  it('names the application callers of the call site (the loop above a query helper)', () => {
+    const file = join(process.cwd(), 'routes', 'payments.js');
+    const stack = [`at findPayments (${file}:9)`, `at paymentsNPlusOne (${file}:50)`, 'at /srv/server.js:46'].join('\n');
+    const finding = nPlusOne({ callSite: { filepath: file, lineno: 9, function: 'findPayments', stack } });
+    expect(summaryOf(finding)).toContain(` at ${join('routes', 'payments.js')}:9 (called from ${join('routes', 'payments.js')}:50, /srv/server.js:46) -> `);
+    const { lines, log } = capture();
+    log.log(finding, OPERATION, TRACE_ID);
+    expect(JSON.parse(lines[0]).call_stack).toBe(stack);
+  });
+
   it('keeps a call site outside the working directory absolute', () => {
     expect(summaryOf(nPlusOne({ callSite: { filepath: '/elsewhere/app.js', lineno: 3 } }))).toContain(' at /elsewhere/app.js:3 -> ');
   });

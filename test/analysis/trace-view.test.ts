@@ -128,7 +128,7 @@ describe('BufferedTraceView', () => {
     const { root: r, others } = await spans();
     const pgId = others[0].spanContext().spanId;
     const holder: StackHolder = { resolved: { filepath: '/srv/app/routes/members.js', lineno: 12 } };
-    const view = new BufferedTraceView(r, others, new Map([[pgId, holder]]));
+    const view = new BufferedTraceView(r, others, new Map([[pgId, { site: holder, startOrder: 0, endOrder: 1 }]]));
     expect(view.spans[0].callSite()).toEqual({ filepath: '/srv/app/routes/members.js', lineno: 12 });
     expect(view.spans[1].callSite()).toBeUndefined();
     expect(view.root.callSite()).toBeUndefined();

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type AgentConfig } from '../../src/config';
 import { StatementCache } from '../../src/sql';
 import { TraceBuffer } from '../../src/processing/trace-buffer';
+import { QuerySite, holderOf } from '../../src/analysis/call-site-cache';
+import type { StackHolder } from '../../src/analysis/call-site';
 
 const loaded = loadConfig({});
 if (!loaded.ok) throw new Error('config');
@@ -31,33 +33,52 @@ function setup(analysisEnabled = true) {
 
 const skip = () => undefined;
 
-describe('TraceBuffer.callSiteFor: few stack captures, reused per statement', () => {
-  it('captures the first sighting of a statement and reuses it for its repeats', () => {
+const PAYMENTS = 'SELECT * FROM payments WHERE invoice_id = $1';
+
+/** The stack holder a query issued now would resolve its call site from. */
+function holderNow(buffer: TraceBuffer, active: ReturnType<typeof trace.setSpan>, statement: unknown): StackHolder | undefined {
+  const ref = buffer.callSiteFor(active, statement, skip);
+  return ref === null ? undefined : holderOf(ref);
+}
+
+describe('TraceBuffer.callSiteFor: few stack captures, each N+1 from its own request', () => {
+  it('gives every query of a statement in a request the same QuerySite, borrowing the statement\'s call site', () => {
     const { buffer, active } = setup();
-    const first = buffer.callSiteFor(active, 'SELECT * FROM payments WHERE invoice_id = $1', skip);
-    expect(first).not.toBeNull();
-    expect(buffer.callSiteFor(active, 'SELECT * FROM payments WHERE invoice_id = $1', skip)).toBe(first);
-    expect(buffer.callSiteFor(active, { text: 'SELECT * FROM payments WHERE invoice_id = $1' }, skip)).toBe(first);
+    const first = buffer.callSiteFor(active, PAYMENTS, skip);
+    expect(first).toBeInstanceOf(QuerySite);
+    expect(buffer.callSiteFor(active, PAYMENTS, skip)).toBe(first);
+    expect(buffer.callSiteFor(active, { text: PAYMENTS }, skip)).toBe(first);
     const other = buffer.callSiteFor(active, 'SELECT * FROM invoices WHERE id = 7', skip);
     expect(other).not.toBe(first);
     expect(buffer.callSiteFor(active, 'SELECT * FROM invoices WHERE id = 8', skip)).toBe(other); // same statement once normalized
+    expect((first as QuerySite).isOwn).toBe(false);
   });
 
-  it('captures afresh at the repeat that makes an N+1 candidate (minRepeats), so the finding points at this request', () => {
+  it('captures this request\'s stack at the repeat that makes an N+1 candidate, for the queries issued before it too', () => {
     const { buffer, active } = setup();
-    const text = 'SELECT * FROM payments WHERE invoice_id = $1';
-    const holders = Array.from({ length: config.nPlusOne.minRepeats + 2 }, () => buffer.callSiteFor(active, text, skip));
-    const fresh = holders[config.nPlusOne.minRepeats - 1];
-    expect(fresh).not.toBe(holders[0]);
-    expect(holders.slice(1, config.nPlusOne.minRepeats - 1).every((h) => h === holders[0])).toBe(true);
-    expect(holders[config.nPlusOne.minRepeats]).toBe(fresh); // later repeats reuse the new capture
+    const minRepeats = config.nPlusOne.minRepeats;
+    const site = buffer.callSiteFor(active, PAYMENTS, skip) as QuerySite;
+    const borrowed = site.holder;
+    for (let i = 2; i < minRepeats; i++) expect(holderNow(buffer, active, PAYMENTS)).toBe(borrowed);
+    const fresh = holderNow(buffer, active, PAYMENTS); // the minRepeats-th
+    expect(fresh).not.toBe(borrowed);
+    expect(site.isOwn).toBe(true);
+    // Promise.all: the first queries' spans start later and read the site then: they get it too.
+    expect(site.holder).toBe(fresh);
+    expect(holderNow(buffer, active, PAYMENTS)).toBe(fresh); // no further capture
   });
 
-  it('reuses the statement\'s call site in the next trace', () => {
+  it('lends the latest capture of a statement to the next request, which captures its own once it repeats', () => {
     const a = setup();
+    const minRepeats = config.nPlusOne.minRepeats;
+    for (let i = 0; i < minRepeats; i++) a.buffer.callSiteFor(a.active, PAYMENTS, skip);
+    const fromA = (a.buffer.callSiteFor(a.active, PAYMENTS, skip) as QuerySite).holder;
     const b = trace.setSpan(ROOT_CONTEXT, a.tracer.startSpan('GET', { kind: SpanKind.SERVER }));
-    const first = a.buffer.callSiteFor(a.active, 'SELECT 1', skip);
-    expect(a.buffer.callSiteFor(b, 'SELECT 1', skip)).toBe(first);
+    const siteB = a.buffer.callSiteFor(b, PAYMENTS, skip) as QuerySite;
+    expect(siteB.holder).toBe(fromA); // borrowed: good enough for a query issued once
+    for (let i = 1; i < minRepeats; i++) a.buffer.callSiteFor(b, PAYMENTS, skip);
+    expect(siteB.isOwn).toBe(true);
+    expect(siteB.holder).not.toBe(fromA);
   });
 
   it('gives nothing for a trace it does not collect, or with analysis off', () => {

@@ -315,7 +315,7 @@ describe('TraceBuffer', () => {
     query(h, under(root).setValue(CALL_SITE_KEY, holder), 'SELECT 1');
     root.end();
     expect(line).toBeGreaterThan(0);
-    expect(resolved).toEqual({ filepath: __filename, lineno: line });
+    expect(resolved).toMatchObject({ filepath: __filename, lineno: line });
     expect(resolved?.lineno).not.toBe(queryLine); // the holder's line, not where the span started
     expect(holder.resolved).toEqual(resolved);
   });

@@ -30,6 +30,8 @@ export interface SpanSpec {
   callSite?: CallSite;
   /** Default a generated 16-hex id. */
   id?: string;
+  /** SpanView startOrder and endOrder (the order the agent saw spans start and end); default none. */
+  order?: [number, number];
 }
 
 export interface DbSpanSpec extends SpanSpec {
@@ -200,6 +202,7 @@ export class TraceBuilder {
       dbSystem: d.system,
       error: d.error === true,
       attributes: d.attributes ?? {},
+      ...(d.order ? { startOrder: d.order[0], endOrder: d.order[1] } : {}),
       callSite() {
         builder.callSiteCalls++;
         return d.callSite;

@@ -6,7 +6,8 @@ import { TextMemo, clip, formatMs } from './common';
 /**
  * `n_plus_one`: at least `nPlusOne.minRepeats` database spans with the same fingerprint under the
  * same parent span: one query per item of a list the code already had. Sequential or concurrent
- * (Promise.all) alike: both cost one round trip and one pool connection per item.
+ * (Promise.all) alike: both cost one round trip and one pool connection per item. Only queries
+ * that overlapped in time are called concurrent, and only they get the Promise.all advice.
  *
  * One pass over the database spans groups them by parent, then fingerprint; only groups that reach
  * the threshold are sorted, measured, worded and asked for their (costly) call site.
@@ -48,8 +49,13 @@ export const nPlusOneAnalyzer: Analyzer = {
   },
 };
 
-/** Epoch-millisecond floats lose precision: a start this close to the previous end is "after". */
-const CLOCK_SLACK_MS = 0.01;
+/**
+ * The SDK stamps a span's start with Date.now(), whole milliseconds, and adds the exact duration:
+ * a span can appear to start up to 1 ms before it did, and a query issued right after the
+ * previous one ended can seem to overlap it by almost that much. Without the order the agent saw
+ * spans start and end in, only an overlap longer than this proves concurrency.
+ */
+const START_RESOLUTION_MS = 1;
 
 /**
  * Spans of a group asked for a call site before giving up. Each answer formats a stack (tens of
@@ -58,27 +64,45 @@ const CLOCK_SLACK_MS = 0.01;
  */
 const CALL_SITE_TRIES = 3;
 
-function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig): Finding {
-  // dbSpans are in end order; report them in the order they were issued.
-  const spans = group.slice().sort((a, b) => a.startMs - b.startMs);
-  let totalMs = 0;
-  let maxMs = 0;
+const byStartOrder = (a: SpanView, b: SpanView): number => (a.startOrder as number) - (b.startOrder as number);
+const byStartMs = (a: SpanView, b: SpanView): number => a.startMs - b.startMs;
+
+/**
+ * Sorted in the order the queries started; `concurrent` when one started before an earlier one
+ * ended. From the exact start and end order when the agent followed every span, else from times.
+ */
+function inIssueOrder(group: SpanView[]): { spans: SpanView[]; concurrent: boolean } {
+  const ordered = group.every((s) => s.startOrder !== undefined && s.endOrder !== undefined);
+  const spans = group.slice().sort(ordered ? byStartOrder : byStartMs);
   let lastEnd = -Infinity;
   let concurrent = false;
+  for (const s of spans) {
+    const start = ordered ? (s.startOrder as number) : s.startMs + START_RESOLUTION_MS;
+    if (start < lastEnd) {
+      concurrent = true;
+      break;
+    }
+    const end = ordered ? (s.endOrder as number) : s.endMs;
+    if (end > lastEnd) lastEnd = end;
+  }
+  return { spans, concurrent };
+}
+
+function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig): Finding {
+  // dbSpans are in end order; report them in the order they were issued.
+  const { spans, concurrent } = inIssueOrder(group);
+  let totalMs = 0;
+  let maxMs = 0;
   const spanIds: string[] = new Array(spans.length);
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i];
     totalMs += s.durationMs;
     if (s.durationMs > maxMs) maxMs = s.durationMs;
-    // Sequential queries can overlap by a hair: a driver may end a span after it resolved the
-    // promise the next query waits on. Concurrent ones overlap by a good part of their duration.
-    if (s.startMs < lastEnd - Math.max(CLOCK_SLACK_MS, Math.min(1, s.durationMs / 2))) concurrent = true;
-    if (s.endMs > lastEnd) lastEnd = s.endMs;
     spanIds[i] = s.spanId;
   }
-  // The agent captures a fresh stack at the minRepeats-th repeat (earlier repeats may carry the
-  // statement's call site from an earlier request): ask that one first.
-  let callSite: CallSite | undefined = spans[Math.min(config.nPlusOne.minRepeats, spans.length) - 1].callSite();
+  // The queries of one statement in one request share their call site, captured in this request
+  // once the statement became an N+1 candidate (see QuerySite).
+  let callSite: CallSite | undefined;
   const tries = Math.min(spans.length, CALL_SITE_TRIES);
   for (let i = 0; i < tries && callSite === undefined; i++) callSite = spans[i].callSite();
 
