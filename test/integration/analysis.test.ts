@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type DecodedSpan, type Receiver } from '../../collector/receiver';
@@ -77,6 +78,35 @@ describe('analysis of the members service, read from the OTLP payload', () => {
     expect(nPlusOne[0].attributes['code.lineno']).toBe(9);
   });
 
+  it('calls the sequential loop nothing but sequential, and the Promise.all twin concurrent (issue 11)', () => {
+    const sequential = findings(rootOf(run.spans, '/members/1/payments'), 'n_plus_one')[0].attributes;
+    expect(String(sequential['perf.finding.message'])).not.toMatch(/concurren/);
+    expect(String(sequential['perf.finding.recommendation'])).not.toMatch(/concurren|Promise\.all/);
+    const parallel = findings(rootOf(run.spans, '/members/1/payments-parallel'), 'n_plus_one')[0].attributes;
+    expect(String(parallel['perf.finding.message'])).toContain('issued concurrently');
+    expect(String(parallel['perf.finding.recommendation'])).toContain('Running them concurrently (Promise.all) does not fix it');
+  });
+
+  it('gives each N+1 the loop above the query helper as perf.finding.call_stack', () => {
+    const payments = resolve(REPO, 'examples/members-api/routes/payments.js');
+    const lineOf = (text: string): number => readFileSync(payments, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+    const stackOf = (path: string): string[] => String(findings(rootOf(run.spans, path), 'n_plus_one')[0].attributes['perf.finding.call_stack']).split('\n');
+    const sequential = stackOf('/members/1/payments');
+    expect(sequential.slice(0, 2)).toEqual([
+      `at findPaymentsForInvoice (${payments}:9)`,
+      `at paymentsNPlusOne (${payments}:${lineOf('await findPaymentsForInvoice(pool, invoice.id)')})`,
+    ]);
+    const parallel = stackOf('/members/1/payments-parallel');
+    expect(parallel.slice(0, 2)).toEqual([
+      `at findPaymentsForInvoice (${payments}:9)`,
+      `at paymentsParallel (${payments}:${lineOf('Promise.all(invoices.map(')})`,
+    ]);
+    for (const stack of [sequential, parallel]) {
+      expect(stack.length).toBeLessThanOrEqual(3);
+      expect(stack.join('\n')).not.toMatch(/node_modules|otel-perf-agent\/(src|dist)/);
+    }
+  });
+
   it('finds nothing on the batched twin', () => {
     const root = rootOf(run.spans, '/members/1/payments-batched');
     expect(findings(root)).toEqual([]);
@@ -98,7 +128,8 @@ describe('analysis of the members service, read from the OTLP payload', () => {
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const nPlusOne = parsed.filter((p) => p.type === 'n_plus_one');
     expect(nPlusOne).toHaveLength(2); // sequential and parallel endpoints
-    expect(nPlusOne[0].summary).toMatch(/^N\+1 in GET \/members\/:id\/payments: 20x SELECT .* FROM payments WHERE invoice_id = \$1 .* at examples\/members-api\/routes\/payments\.js:9 -> /);
+    expect(nPlusOne[0].summary).toMatch(/^N\+1 in GET \/members\/:id\/payments: 20x SELECT .* FROM payments WHERE invoice_id = \$1 .* at examples\/members-api\/routes\/payments\.js:9 \(called from examples\/members-api\/routes\/payments\.js:50, examples\/members-api\/server\.js:\d+\) -> /);
+    expect(String(nPlusOne[0].call_stack).split('\n')[1]).toMatch(/^at paymentsNPlusOne \(.*payments\.js:50\)$/);
     expect(parsed.some((p) => p.type === 'slow_query')).toBe(true);
   });
 });
