@@ -57,7 +57,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   const insights = new Insights(store.current.memoryLimitMb);
   const retention = startRetention({
     patterns: insights.patterns,
-    aggregates: insights.aggregates,
+    aggregates: insights.aggregateStore,
     measurements: insights.measurementStore,
     config: () => ({ aggregatesDays: store.current.retention.aggregatesDays, measurementsDays: store.current.retention.measurementsDays }),
   });

@@ -49,7 +49,7 @@ export class Insights {
       findings: findings.length,
       nPlusOne,
     }, now);
-    if (findings.length > 0 && (this.findings.has(operation) || this.findings.size < this.maxOperations)) this.keepFindings(operation, findings);
+    if (findings.length > 0) this.keepFindings(operation, findings);
   }
 
   recordMeasurement(report: MeasurementReport): void {
@@ -106,6 +106,21 @@ export class Insights {
     },
   };
 
+  /** For the retention timer: aggregate windows older than `olderThan` (epoch ms), and the findings of the operations that leaves without any. */
+  readonly aggregateStore = {
+    prune: (olderThan: number): number => {
+      const dropped = this.aggregates.prune(olderThan);
+      this.pruneFindings();
+      return dropped;
+    },
+  };
+
+  /** Operations whose latest findings are kept. */
+  get findingOperations(): number {
+    return this.findings.size;
+  }
+
+  /** Forgets the findings of operations the aggregates no longer hold (evicted, or expired). */
   pruneFindings(): void {
     const live = new Set(this.aggregates.operations());
     for (const operation of this.findings.keys()) if (!live.has(operation)) this.findings.delete(operation);
@@ -114,6 +129,10 @@ export class Insights {
   private keepFindings(operation: string, findings: readonly Finding[]): void {
     let kept = this.findings.get(operation);
     if (!kept) {
+      // Full: the aggregates evicted an operation to make room for this one, so its findings go
+      // too (one pass over at most maxOperations names, only when a new operation has findings).
+      if (this.findings.size >= this.maxOperations) this.pruneFindings();
+      if (this.findings.size >= this.maxOperations) this.findings.delete(this.findings.keys().next().value as string);
       kept = { list: [], next: 0 };
       this.findings.set(operation, kept);
     }
