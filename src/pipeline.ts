@@ -11,7 +11,7 @@ import { analyzerRegistry } from './plugins/registry';
 import type { CallSitePolicy } from './instrumentation/call-site-instrumentation';
 import { SelfProtection } from './protection/self-protection';
 import { Insights, footprintBytes, startRetention, traceBufferBudget } from './stats';
-import { PerfSampler, RateLimiter } from './sampling';
+import { PerfSampler, RateLimiter, type Clock } from './sampling';
 import { compressSpans } from './compression';
 import { DbStatementProcessor } from './processing/db-statement-processor';
 import { StatementCache } from './sql';
@@ -43,16 +43,22 @@ export interface Pipeline {
  * forceFlush and shutdown reach the queue through it). Everything reads the configuration
  * in force: the user's, minus what self-protection currently sheds.
  */
-export function createPipeline(store: ConfigStore, queue: ExportQueue | undefined): Pipeline {
+export interface PipelineOptions {
+  /** Clock of the export budget, in milliseconds (tests pass a fake one). */
+  now?: Clock;
+}
+
+export function createPipeline(store: ConfigStore, queue: ExportQueue | undefined, options: PipelineOptions = {}): Pipeline {
   for (const analyzer of BUILT_IN_ANALYZERS) {
     if (!analyzerRegistry.list().some((a) => a.name === analyzer.name)) analyzerRegistry.register(analyzer, { builtIn: true });
   }
   const statements = new StatementCache(STATEMENT_CACHE_ENTRIES);
   const findingLog = new FindingLog();
   const failOn = new FailOnGuard(store.current.failOn);
-  // Traces kept for a finding although the dice said no share the collector's protection.
-  const keepLimiter = new RateLimiter(store.current.sampling.maxTracesPerSecond);
-  const sampler = new PerfSampler(store.current.sampling);
+  // One budget of exported traces per second (maxTracesPerSecond): what the sampler keeps and
+  // what the trace buffer keeps for a finding or an error although the dice said no.
+  const exportBudget = new RateLimiter(Infinity, options.now);
+  const sampler = new PerfSampler(store.current.sampling, { budget: exportBudget });
 
   const insights = new Insights(store.current.memoryLimitMb);
   const retention = startRetention({
@@ -81,7 +87,6 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     const config = inForce();
     sampler.update(config.sampling);
     failOn.setTypes(config.failOn);
-    keepLimiter.setRate(config.sampling.maxTracesPerSecond);
   });
 
   const waiting = new Map<string, (result: AnalyzedTrace) => void>();
@@ -106,7 +111,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     limits: traceBufferBudget(store.current.memoryLimitMb),
     compress: (spans, config) =>
       compressSpans(spans, { exactMatchMaxMs: config.compression.exactMatchMaxMs, sameKindMaxMs: config.compression.sameKindMaxMs }).spans,
-    allowKeep: () => keepLimiter.tryTake(),
+    allowKeep: () => exportBudget.tryTake(),
     onTrace,
     onOverhead: (ms) => protection.recordOverhead(ms),
     fingerprintOf: (text) => statements.get(text).fingerprint,

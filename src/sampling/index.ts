@@ -1,3 +1,4 @@
 export { PerfSampler } from './perf-sampler';
 export type { SamplingConfig } from './perf-sampler';
 export { RateLimiter } from './rate-limiter';
+export type { Clock } from './rate-limiter';

@@ -22,6 +22,12 @@ export type SamplingConfig = AgentConfig['sampling'];
 export interface PerfSamplerOptions {
   /** Clock of the rate limiter, in milliseconds (tests pass a fake one). */
   now?: Clock;
+  /**
+   * The budget of exported traces per second (maxTracesPerSecond), shared with whatever else
+   * exports traces the sampler did not keep (the trace buffer, for findings and errors), so
+   * that all of them together stay within it. The sampler sets its rate. Default: its own.
+   */
+  budget?: RateLimiter;
 }
 
 /*
@@ -89,7 +95,7 @@ export class PerfSampler implements Sampler {
 
   constructor(config: SamplingConfig, options: PerfSamplerOptions = {}) {
     // Unlimited until update() sets the configured rate: the bucket then starts full.
-    this.limiter = new RateLimiter(Infinity, options.now);
+    this.limiter = options.budget ?? new RateLimiter(Infinity, options.now);
     this.recordBudget = new OperationBudget(Infinity, options.now);
     this.update(config);
   }
