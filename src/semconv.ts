@@ -16,6 +16,8 @@ export const ATTR_DB_NAMESPACE = 'db.namespace';
 export const ATTR_DB_NAME = 'db.name';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
+/** On an error span the agent adds (a pool that could not connect): the error's code or name. */
+export const ATTR_ERROR_TYPE = 'error.type';
 /** The statement keys, stable convention first; the normalizer rewrites each one present. */
 export const STATEMENT_KEYS = [ATTR_DB_QUERY_TEXT, ATTR_DB_STATEMENT] as const;
 

@@ -1,7 +1,8 @@
-import { context, trace, type Context } from '@opentelemetry/api';
-import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import { context, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
 import type { CallSiteRef } from '../analysis/call-site-cache';
+import { recordingParent, watchConnect, type ConnectFailureSpan } from './connect-errors';
 
 type Callback = (...args: unknown[]) => unknown;
 type Prototype = Record<string, unknown>;
@@ -24,19 +25,29 @@ export type CallSitePolicy = (active: Context, statement: unknown, skipAbove: (.
  * - with connect spans off, the pg instrumentation does not bind `Pool#connect` callbacks to the
  *   caller's context (nor does mysql2's bind `getConnection`); a request waiting for a pooled
  *   client would otherwise run its query in the context of whichever request released the
- *   client, and its span would join the wrong trace.
+ *   client, and its span would join the wrong trace;
+ * - a connect that fails there (no connection, pool ended) leaves no span of the driver's: the
+ *   same wrapper leaves an error span under the request (see connect-errors.ts).
  */
-export class CallSiteInstrumentation extends InstrumentationBase {
-  constructor(private readonly policy?: CallSitePolicy) {
-    super('otel-perf-agent-call-site', '0.1.0', {});
+export interface CallSiteInstrumentationConfig extends InstrumentationConfig {
+  /** The pg instrumentation makes no connect spans: a failed pg-pool connect gets an error span from us. */
+  pgConnectErrorSpans?: boolean;
+}
+
+export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrumentationConfig> {
+  constructor(private readonly policy?: CallSitePolicy, config: CallSiteInstrumentationConfig = {}) {
+    super('otel-perf-agent-call-site', '0.1.0', config);
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
     // init() runs inside super(), before `policy` is set: the wrappers read it when a query runs.
     const wrapQuery = (original: Method): Method => queryWrapper(original, () => this.policy);
-    const patchPool = (methods: string[], binders: string[]) => (moduleExports: PoolModule): PoolModule => {
+    const tracer = (): Tracer => this.tracer;
+    const pgConnect: ConnectFailureSpan | undefined = this.getConfig().pgConnectErrorSpans ? { name: 'pg-pool.connect', system: 'postgresql' } : undefined;
+    const mysqlConnect: ConnectFailureSpan = { name: 'mysql2.getConnection', system: 'mysql' };
+    const patchPool = (methods: string[], binders: string[], failure?: ConnectFailureSpan) => (moduleExports: PoolModule): PoolModule => {
       for (const name of methods) stack(moduleExports.prototype, name, wrapQuery);
-      for (const name of binders) stack(moduleExports.prototype, name, wrapCallbackBinding);
+      for (const name of binders) stack(moduleExports.prototype, name, (original) => wrapCallbackBinding(original, failure, tracer));
       return moduleExports;
     };
     const unpatchPool = (names: string[]) => (moduleExports: PoolModule | undefined): void => {
@@ -56,11 +67,11 @@ export class CallSiteInstrumentation extends InstrumentationBase {
           if (moduleExports?.Client) unstack(moduleExports.Client.prototype, 'query');
         },
       ),
-      new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool(['query'], ['connect']), unpatchPool(['query', 'connect'])),
+      new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool(['query'], ['connect'], pgConnect), unpatchPool(['query', 'connect'])),
       new InstrumentationNodeModuleDefinition('mysql2', ['>=2.0.0 <4'], undefined, undefined, [
         // mysql2 3.11 moved the pool methods to a base class; older versions keep them on Pool.
-        new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool(['query', 'execute'], ['getConnection']), unpatchPool(['query', 'execute', 'getConnection'])),
-        new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool(['query', 'execute'], ['getConnection']), unpatchPool(['query', 'execute', 'getConnection'])),
+        new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool(['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
+        new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool(['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
       ]),
     ];
   }
@@ -100,10 +111,15 @@ function queryWrapper(original: Method, policyOf: () => CallSitePolicy | undefin
   };
 }
 
-function wrapCallbackBinding(original: Method): Method {
+function wrapCallbackBinding(original: Method, failure: ConnectFailureSpan | undefined, tracer: () => Tracer): Method {
   return function bindCallback(this: unknown, ...args: unknown[]) {
     const last = args.length - 1;
-    if (last >= 0 && typeof args[last] === 'function') args[last] = context.bind(context.active(), args[last] as Callback);
+    if (last >= 0 && typeof args[last] === 'function') {
+      const active = context.active();
+      let callback = args[last] as Callback;
+      if (failure !== undefined && recordingParent(active)) callback = watchConnect(tracer(), failure, callback, active);
+      args[last] = context.bind(active, callback);
+    }
     return original.apply(this, args);
   };
 }

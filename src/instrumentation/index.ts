@@ -16,6 +16,6 @@ export function createInstrumentations(config: AgentConfig, callSitePolicy?: Cal
     new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
     new MySQL2Instrumentation(),
     // After the driver instrumentations: its pool wrappers go on top of theirs.
-    new CallSiteInstrumentation(callSitePolicy),
+    new CallSiteInstrumentation(callSitePolicy, { pgConnectErrorSpans: !config.instrumentation.pgConnectSpans }),
   ];
 }

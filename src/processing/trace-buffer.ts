@@ -48,7 +48,7 @@ export interface TraceBufferOptions {
   limits: TraceBufferLimits;
   /** Collapses repeated sibling spans before export; undefined = off. */
   compress?: (spans: ReadableSpan[], config: AgentConfig) => ReadableSpan[];
-  /** Asked before an unsampled trace is exported for its findings (the sampler's rate limit). */
+  /** Asked before an unsampled trace is exported for a finding or an error (the export budget it shares with the sampler). */
   allowKeep?: () => boolean;
   onTrace?: TraceListener;
   /** The agent's own milliseconds spent on one local trace (analysis, compression, hand-off). */
@@ -68,8 +68,8 @@ interface TraceRecord {
   /** Starts and ends of database spans seen so far: the order clock of QueryMark. */
   events: number;
   startedAt: number;
-  /** Set in onEnding of the root: export the trace although the sampler said no. */
-  keep: boolean;
+  /** Set in onEnding of the root: export the trace although the sampler said no, and why. */
+  keep: 'finding' | 'error' | undefined;
   overheadMs: number;
   /** Per statement fingerprint, the call site of its queries in this request. */
   sites: Map<string, QuerySite> | undefined;
@@ -80,6 +80,8 @@ export interface TraceBufferStats {
   bufferedSpans: number;
   analyzedTraces: number;
   keptForFindings: number;
+  /** Unsampled traces exported because the request or one of its queries failed. */
+  keptForErrors: number;
   droppedUnsampled: number;
   bypassedTraces: number;
   overflowSpans: number;
@@ -87,6 +89,12 @@ export interface TraceBufferStats {
 }
 
 const isSampled = (span: ReadableSpan | Span): boolean => (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+/** The request failed, or one of its database operations did: a reason to keep the trace. */
+function hasError(trace: TraceView): boolean {
+  if (trace.root.error) return true;
+  for (const span of trace.dbSpans) if (span.error) return true;
+  return false;
+}
 
 /**
  * Collects the spans of each local trace until its local root ends, then runs the analyzers,
@@ -96,7 +104,7 @@ const isSampled = (span: ReadableSpan | Span): boolean => (span.spanContext().tr
 export class TraceBuffer implements SpanProcessor {
   private readonly traces = new Map<string, TraceRecord>();
   private bufferedSpans = 0;
-  private readonly counters = { analyzedTraces: 0, keptForFindings: 0, droppedUnsampled: 0, bypassedTraces: 0, overflowSpans: 0, expiredTraces: 0 };
+  private readonly counters = { analyzedTraces: 0, keptForFindings: 0, keptForErrors: 0, droppedUnsampled: 0, bypassedTraces: 0, overflowSpans: 0, expiredTraces: 0 };
   private readonly sweeper: NodeJS.Timeout;
   private readonly callSites = new CallSiteCache(2000);
 
@@ -234,7 +242,7 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: false, overheadMs: 0, sites: undefined };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: undefined, overheadMs: 0, sites: undefined };
     this.traces.set(traceId, record);
   }
 
@@ -246,10 +254,11 @@ export class TraceBuffer implements SpanProcessor {
     const summary = summarize(trace, this.options.analysis.health(trace, findings, config));
     annotateRoot(root, summary, findings);
     this.counters.analyzedTraces++;
-    if (!isSampled(root) && config.sampling.keepFindings && findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning)) {
-      if (this.options.allowKeep?.() ?? true) {
-        record.keep = true;
-        root.setAttribute(ATTR_SAMPLING_REASON, 'finding');
+    if (!isSampled(root) && config.sampling.keepFindings) {
+      const reason = hasError(trace) ? 'error' : findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning) ? 'finding' : undefined;
+      if (reason !== undefined && (this.options.allowKeep?.() ?? true)) {
+        record.keep = reason;
+        root.setAttribute(ATTR_SAMPLING_REASON, reason);
       }
     }
     this.options.onTrace?.(trace, findings, summary);
@@ -260,7 +269,8 @@ export class TraceBuffer implements SpanProcessor {
       this.counters.droppedUnsampled++;
       return;
     }
-    if (record.keep) this.counters.keptForFindings++;
+    if (record.keep === 'finding') this.counters.keptForFindings++;
+    else if (record.keep === 'error') this.counters.keptForErrors++;
     const sink = this.options.sink;
     if (!sink) return;
     let spans = record.spans;

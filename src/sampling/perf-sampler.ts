@@ -14,8 +14,8 @@ import type { Clock } from './rate-limiter';
 import { ATTR_MEASURE_OPERATION, ATTR_SAMPLING_RATE, ATTR_SAMPLING_REASON } from '../semconv';
 
 
-/** Why a local root was kept; `finding` is set later by the trace buffer, never by the sampler. */
-export type SamplingReason = 'ratio' | 'critical' | 'finding' | 'parent';
+/** Why a local root was kept; `finding` and `error` are set later by the trace buffer, never by the sampler. */
+export type SamplingReason = 'ratio' | 'critical' | 'finding' | 'error' | 'parent';
 
 export type SamplingConfig = AgentConfig['sampling'];
 

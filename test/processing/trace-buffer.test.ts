@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Context, type Span as ApiSpan } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span as ApiSpan } from '@opentelemetry/api';
 import { AlwaysOnSampler, BasicTracerProvider, SamplingDecision, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BUILT_IN_ANALYZERS } from '../../src/analysis/analyzers';
@@ -378,6 +378,50 @@ describe('TraceBuffer', () => {
       root.end();
       expect(h.collected).toEqual([]);
       expect(analysis.seen).toHaveLength(0);
+    });
+
+    it('exports a trace whose request failed, marked perf.sampling.reason=error (issue 8)', () => {
+      const allowKeep = vi.fn(() => true);
+      const h = harness({ sampler: RECORD_ONLY, analysis: fakeAnalysis([]), allowKeep });
+      const root = startRoot(h);
+      child(h, root, 'a');
+      root.setStatus({ code: SpanStatusCode.ERROR });
+      root.end();
+      expect(ids(h.collected)).toHaveLength(2);
+      expect(rootOf(h, root).attributes['perf.sampling.reason']).toBe('error');
+      expect(allowKeep).toHaveBeenCalledTimes(1);
+      expect(h.buffer.stats).toMatchObject({ keptForErrors: 1, keptForFindings: 0, droppedUnsampled: 0 });
+    });
+
+    it('exports a trace one of whose queries failed, before a finding', () => {
+      const h = harness({ sampler: RECORD_ONLY, analysis: fakeAnalysis([WARNING]) });
+      const root = startRoot(h);
+      query(h, under(root), 'SELECT 1');
+      const failed = h.tracer.startSpan('pg.query', DB_SPAN, under(root));
+      failed.setStatus({ code: SpanStatusCode.ERROR, message: 'relation "nope" does not exist' });
+      failed.end();
+      root.end();
+      expect(ids(h.collected)).toContain(idOf(failed));
+      expect(rootOf(h, root).attributes['perf.sampling.reason']).toBe('error');
+    });
+
+    it('keeps an error within the same budget as findings: refused when allowKeep says no', () => {
+      const h = harness({ sampler: RECORD_ONLY, analysis: fakeAnalysis([]), allowKeep: () => false });
+      const root = startRoot(h);
+      root.setStatus({ code: SpanStatusCode.ERROR });
+      root.end();
+      expect(h.collected).toEqual([]);
+      expect(h.buffer.stats).toMatchObject({ droppedUnsampled: 1, keptForErrors: 0 });
+    });
+
+    it('does not keep a failed span that is not a query (a handled outgoing call, say)', () => {
+      const h = harness({ sampler: RECORD_ONLY, analysis: fakeAnalysis([]) });
+      const root = startRoot(h);
+      const call = h.tracer.startSpan('GET', { kind: SpanKind.CLIENT }, under(root));
+      call.setStatus({ code: SpanStatusCode.ERROR });
+      call.end();
+      root.end();
+      expect(h.collected).toEqual([]);
     });
 
     it('does not ask allowKeep for a sampled trace', () => {
