@@ -20,11 +20,13 @@ const SPANS_TIMEOUT_MS = 10000;
 
 // What the service is expected to do per request; a different count means something is off in
 // the service or in the agent, and the demo says so instead of printing a misleading story.
+// `loop` is the function whose loop makes the N+1: the finding's call stack must name it above
+// the query helper.
 const REQUESTS = [
-  { path: '/members/1/payments', label: 'N+1', queries: 21 },
+  { path: '/members/1/payments', label: 'N+1', queries: 21, loop: 'paymentsNPlusOne', sequential: true },
   { path: '/members/1/payments-batched', label: 'batched', queries: 2 },
   { path: '/members/1', label: 'healthy', queries: 2 },
-  { path: '/members/1/payments-parallel', label: 'N+1, parallel', queries: 21 },
+  { path: '/members/1/payments-parallel', label: 'N+1, parallel', queries: 21, loop: 'paymentsParallel' },
 ];
 
 class DemoError extends Error {}
@@ -128,6 +130,18 @@ function summarize(root, traceSpans) {
   };
 }
 
+// The N+1 finding must send the reader to the loop, and call a loop of awaits nothing but sequential.
+function nPlusOneProblem(request, root) {
+  const event = root.events.find((e) => e.name === 'perf.finding' && e.attributes['perf.finding.type'] === 'n_plus_one');
+  if (!event) return `GET ${request.path}: no n_plus_one finding`;
+  const stack = String(event.attributes['perf.finding.call_stack'] || '');
+  if (!stack.includes(`at ${request.loop} (`)) return `GET ${request.path}: the finding's call stack does not name ${request.loop}: ${JSON.stringify(stack)}`;
+  if (request.sequential && /concurren/.test(String(event.attributes['perf.finding.message']))) {
+    return `GET ${request.path}: a sequential loop is described as concurrent`;
+  }
+  return undefined;
+}
+
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r) => r.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
@@ -203,6 +217,8 @@ async function main() {
       throw new DemoError(`unexpected query counts: ${wrong.map(({ request, summary }) =>
         `GET ${request.path} ${summary.queries} (expected ${request.queries})`).join('; ')}`);
     }
+    const misleading = REQUESTS.filter((r) => r.loop).map((r) => nPlusOneProblem(r, findRoot(spans, r.path))).filter(Boolean);
+    if (misleading.length) throw new DemoError(misleading.join('; '));
   } finally {
     if (server && server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
     await receiver.close();

@@ -91,7 +91,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     env: 'PERF_AGENT_SAMPLING_KEEP_FINDINGS',
     format: 'switch',
     default: true,
-    doc: 'Record traces the sampler dropped so the analyzers see them, and export those with a finding of severity warning or worse.',
+    doc: 'Record traces the sampler dropped so the analyzers see them, and export those with a finding of severity warning or worse, or an error (the request or one of its queries failed).',
   },
   {
     key: 'sampling.keepFindingsMaxPerSecond',
@@ -105,7 +105,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     env: 'PERF_AGENT_SAMPLING_MAX_TRACES_PER_SECOND',
     format: 'positive-number',
     default: 100,
-    doc: 'Token-bucket limit on traces exported per second, to protect the collector during a spike.',
+    doc: 'Token-bucket limit on traces exported per second, to protect the collector during a spike; traces kept for a finding or an error count against it too.',
   },
   {
     key: 'nPlusOne.minRepeats',

@@ -294,4 +294,22 @@ describe('formatTraceTree', () => {
     expect(formatTraceTree(spans, { color: true })).toContain('\x1b[');
     expect(formatTraceTree([])).toBe('');
   });
+
+  it('prints a finding\'s call stack innermost first, relative to the working directory, else its code.* frame', () => {
+    const file = `${process.cwd()}/routes/payments.js`;
+    const finding = (attributes: Record<string, unknown>) => ({
+      name: 'perf.finding',
+      timeUnixNano: 0n,
+      attributes: { 'perf.finding.type': 'n_plus_one', 'perf.finding.severity': 'warning', 'perf.finding.message': 'N+1', ...attributes },
+    });
+    const withStack = formatTraceTree([
+      span('01', '', 'GET', 0, 5, {
+        events: [finding({ 'code.filepath': file, 'code.lineno': 9, 'code.function': 'find', 'perf.finding.call_stack': `at find (${file}:9)\nat /srv/other.js:3\nat loop (${file}:50)` })],
+      }),
+    ]);
+    const lines = (out: string) => out.split('\n').map((l) => l.trim());
+    expect(lines(withStack).slice(-3)).toEqual(['at routes/payments.js:9 (find)', 'called from /srv/other.js:3', 'called from routes/payments.js:50 (loop)']);
+    const codeOnly = formatTraceTree([span('01', '', 'GET', 0, 5, { events: [finding({ 'code.filepath': file, 'code.lineno': 9 })] })]);
+    expect(lines(codeOnly).slice(-1)).toEqual(['at routes/payments.js:9']);
+  });
 });
