@@ -134,6 +134,18 @@ describe('BufferedTraceView', () => {
     expect(view.root.callSite()).toBeUndefined();
   });
 
+  it('gives the start and end order the trace buffer noted, only for a span whose end it saw', async () => {
+    const { root: r, others } = await spans();
+    const [first, second] = others.map((s) => s.spanContext().spanId);
+    const view = new BufferedTraceView(r, others, new Map([
+      [first, { site: undefined, startOrder: 2, endOrder: 5 }],
+      [second, { site: undefined, startOrder: 3, endOrder: undefined }],
+    ]));
+    expect([view.spans[0].startOrder, view.spans[0].endOrder]).toEqual([2, 5]);
+    expect([view.spans[1].startOrder, view.spans[1].endOrder]).toEqual([undefined, undefined]);
+    expect(view.root.startOrder).toBeUndefined();
+  });
+
   it('treats the root as local root even when its parent is remote', async () => {
     const memory = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
