@@ -44,8 +44,8 @@ export class CallSiteCache {
 }
 
 /**
- * The call site of one statement within one request: every query of that statement in the
- * request carries the same QuerySite. It starts out borrowing the statement's shared call site;
+ * The call site of one statement under one parent span within one request (the analyzer's N+1
+ * group): every query of that statement there carries the same QuerySite. It starts out borrowing the statement's shared call site;
  * the query that makes the statement an N+1 candidate in this request (its minRepeats-th) captures
  * this request's own stack, and from then on every query of the group answers with it, including
  * the ones issued before: with Promise.all, all of them are issued before any of them ends, and
@@ -57,7 +57,8 @@ export class QuerySite {
   issued = 0;
   private own: StackHolder | undefined;
 
-  constructor(private readonly shared: StackHolder) {}
+  /** `parentId`: the span the queries run under. */
+  constructor(private readonly shared: StackHolder, readonly parentId?: string) {}
 
   /** The request's own call site once captured, else the borrowed one. */
   get holder(): StackHolder {

@@ -71,7 +71,7 @@ interface TraceRecord {
   /** Set in onEnding of the root: export the trace although the sampler said no, and why. */
   keep: 'finding' | 'error' | undefined;
   overheadMs: number;
-  /** Per statement fingerprint, the call site of its queries in this request. */
+  /** Per statement fingerprint (and parent span, past the first), the call site of its queries in this request. */
   sites: Map<string, QuerySite> | undefined;
 }
 
@@ -208,12 +208,20 @@ export class TraceBuffer implements SpanProcessor {
     const text = typeof statement === 'string' ? statement : (statement as { text?: unknown; sql?: unknown } | null)?.text ?? (statement as { sql?: unknown } | null)?.sql;
     if (typeof text !== 'string' || !this.options.fingerprintOf) return captureStack(skipAbove);
     const fingerprint = this.options.fingerprintOf(text);
+    const parentId = span.spanContext().spanId;
     const sites = (record.sites ??= new Map());
-    let site = sites.get(fingerprint);
+    let key = fingerprint;
+    let site = sites.get(key);
+    if (site !== undefined && site.parentId !== parentId) {
+      // The statement under another parent span: another group for the analyzer, maybe issued
+      // from another line. Rare, so the common case keeps the shorter key.
+      key = fingerprint + parentId;
+      site = sites.get(key);
+    }
     if (site === undefined) {
       if (sites.size >= MAX_SITES_PER_TRACE) return this.callSites.shared(fingerprint, skipAbove);
-      site = new QuerySite(this.callSites.shared(fingerprint, skipAbove));
-      sites.set(fingerprint, site);
+      site = new QuerySite(this.callSites.shared(fingerprint, skipAbove), parentId);
+      sites.set(key, site);
     }
     site.issue(fingerprint, config.nPlusOne.minRepeats, this.callSites, skipAbove);
     return site;

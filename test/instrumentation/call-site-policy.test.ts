@@ -81,6 +81,23 @@ describe('TraceBuffer.callSiteFor: few stack captures, each N+1 from its own req
     expect(siteB.holder).not.toBe(fromA);
   });
 
+  it('follows the statement under each parent span apart: two N+1 groups, each with its own capture', () => {
+    const { buffer, tracer, active } = setup();
+    const minRepeats = config.nPlusOne.minRepeats;
+    const underA = trace.setSpan(active, tracer.startSpan('invoice A', {}, active));
+    const underB = trace.setSpan(active, tracer.startSpan('invoice B', {}, active));
+    const siteA = buffer.callSiteFor(underA, PAYMENTS, skip) as QuerySite;
+    for (let i = 1; i < minRepeats; i++) buffer.callSiteFor(underA, PAYMENTS, skip);
+    const siteB = buffer.callSiteFor(underB, PAYMENTS, skip) as QuerySite;
+    expect(siteB).not.toBe(siteA);
+    expect(siteA.isOwn).toBe(true);
+    expect(siteB.isOwn).toBe(false); // its first query: not an N+1 candidate under B yet
+    for (let i = 1; i < minRepeats; i++) expect(buffer.callSiteFor(underB, PAYMENTS, skip)).toBe(siteB);
+    expect(siteB.isOwn).toBe(true);
+    expect(siteB.holder).not.toBe(siteA.holder);
+    expect(buffer.callSiteFor(underA, PAYMENTS, skip)).toBe(siteA);
+  });
+
   it('gives nothing for a trace it does not collect, or with analysis off', () => {
     const { buffer } = setup();
     const stranger = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 }));
