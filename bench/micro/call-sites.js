@@ -44,7 +44,7 @@ module.exports = [
       sql: ['StatementCache'],
       'processing/trace-buffer': ['TraceBuffer'],
       'processing/db-statement-processor': ['DbStatementProcessor'],
-      'instrumentation/call-site': ['CALL_SITE_KEY'],
+      'analysis/call-site': ['CALL_SITE_KEY'],
       'analysis/analyzers': ['BUILT_IN_ANALYZERS'],
       'analysis/health-score': ['healthScore'],
     },
@@ -64,7 +64,7 @@ module.exports = [
       });
       const processors = [new deps['processing/db-statement-processor'].DbStatementProcessor(statements), buffer];
       const tracer = new BasicTracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: processors }).getTracer('micro');
-      const key = deps['instrumentation/call-site'].CALL_SITE_KEY;
+      const key = deps['analysis/call-site'].CALL_SITE_KEY;
       // What the pool wrapper does where the application calls Pool#query.
       const query = function query(active, sql) {
         const site = buffer.callSiteFor(active, sql, query);
