@@ -1,29 +1,15 @@
-import { describeSettings, type ConfigStore } from '../config';
+import { describeSettings, publicConfig, readKey, type ConfigStore } from '../config';
 import { log } from '../util/log';
 import type { Insights } from '../stats/insights';
-import { VERSION } from '../util/version';
+import { fail, ok, type AdminReply, type AdminRequest } from './admin-protocol';
+
+export type { AdminReply, AdminRequest } from './admin-protocol';
 
 
 export interface AdminDeps {
   store: ConfigStore;
   insights: Insights;
   status: () => unknown;
-}
-
-/** A request as the admin worker hands it over: already authenticated, body already read. */
-export interface AdminRequest {
-  method: string;
-  path: string;
-  search: string;
-  /** The bearer token matched (PATCH only). */
-  authorized: boolean;
-  tokenConfigured: boolean;
-  body?: string;
-}
-
-export interface AdminReply {
-  code: number;
-  body: Record<string, unknown>;
 }
 
 const ENDPOINTS = ['/perf/health', '/perf/report', '/perf/patterns', '/perf/config'];
@@ -59,7 +45,7 @@ function route(req: AdminRequest, deps: AdminDeps): AdminReply {
       return ok({ size: deps.insights.patterns.size, evictions: deps.insights.patterns.evictions, patterns: deps.insights.topPatterns(limit, by) });
     }
     case 'GET /perf/config':
-      return ok({ environment: deps.store.current.env, settings: describeSettings(deps.store), writable: req.tokenConfigured });
+      return ok({ environment: deps.store.current.env, config: publicConfig(deps.store.current), settings: describeSettings(deps.store), writable: req.tokenConfigured });
     case 'PATCH /perf/config':
       return patchConfig(req, deps.store);
     default:
@@ -85,17 +71,9 @@ function patchConfig(req: AdminRequest, store: ConfigStore): AdminReply {
     });
   }
   log.info(`settings changed through the admin API: ${result.changed.join(', ')}`);
-  return ok({ changed: result.changed, settings: describeSettings(store) });
-}
-
-function envelope(status: 'success' | 'error', body: Record<string, unknown>): Record<string, unknown> {
-  return { status, ...body, metadata: { timestamp: new Date().toISOString(), version: VERSION } };
-}
-
-function ok(body: Record<string, unknown>): AdminReply {
-  return { code: 200, body: envelope('success', body) };
-}
-
-export function fail(code: number, error: string, extra: Record<string, unknown> = {}): AdminReply {
-  return { code, body: envelope('error', { error, ...extra }) };
+  // The new values as the configuration now holds them (after "0.2" -> 0.2), secrets hidden.
+  const config = publicConfig(result.config);
+  const changed: Record<string, unknown> = {};
+  for (const key of result.changed) changed[key] = readKey(config, key);
+  return ok({ changed, config });
 }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { log } from '../util/log';
-import { answerAdmin, type AdminDeps, type AdminRequest } from './admin-routes';
+import { answerAdmin, type AdminDeps } from './admin-routes';
+import { CLAIM_PENDING, CLAIM_TAKEN, type AdminRequest } from './admin-protocol';
 
 export type { AdminDeps } from './admin-routes';
 
@@ -18,13 +19,15 @@ export interface AdminServer {
 export function startAdminServer(port: number, host: string, token: string | null, deps: AdminDeps): AdminServer {
   // No inherited --require: the worker needs none of the application's preloads.
   const worker = new Worker(join(__dirname, 'admin-worker.js'), { workerData: { port, host, token }, execArgv: [] });
-  worker.on('message', (message: { id?: number; request?: AdminRequest; listening?: boolean; listenError?: string }) => {
+  worker.on('message', (message: { id?: number; request?: AdminRequest; claim?: Int32Array; listening?: boolean; listenError?: string }) => {
     if (message.listenError) {
       log.error(`admin API could not listen on ${host}:${port}: ${message.listenError}; it stays off`);
       void worker.terminate();
     } else if (message.listening) {
       log.info(`admin API on http://${host}:${port}/perf/health`);
     } else if (message.id !== undefined && message.request) {
+      // A change the worker already cancelled (its client was told so) must not happen now.
+      if (message.claim && Atomics.compareExchange(message.claim, 0, CLAIM_PENDING, CLAIM_TAKEN) !== CLAIM_PENDING) return;
       worker.postMessage({ id: message.id, reply: answerAdmin(message.request, deps) });
     }
   });

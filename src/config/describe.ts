@@ -1,5 +1,6 @@
 import { ENVIRONMENTS, SETTINGS, SettingDefinition, SettingValue, defaultFor } from './schema';
 import type { ConfigStore } from './store';
+import type { AgentConfig } from './types';
 
 export interface SettingRow {
   key: string;
@@ -31,6 +32,23 @@ export function describeSettings(store?: ConfigStore): SettingRow[] {
     }
     return row;
   });
+}
+
+/**
+ * The configuration as typed JSON (numbers, booleans, arrays), nested by key as PATCH takes it,
+ * with every sensitive setting that is set shown as "[hidden]". A copy: the caller may keep it.
+ */
+export function publicConfig(config: AgentConfig): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  for (const setting of SETTINGS) {
+    if (!setting.sensitive) continue;
+    const path = setting.key.split('.');
+    let node = copy;
+    for (const part of path.slice(0, -1)) node = (node?.[part] ?? {}) as Record<string, unknown>;
+    const last = path[path.length - 1];
+    if (node[last] !== null && node[last] !== undefined) node[last] = '[hidden]';
+  }
+  return copy;
 }
 
 export function readKey(config: object, key: string): unknown {

@@ -5,6 +5,11 @@ import type { AgentConfig, ConfigIssue, SettingSource } from './types';
 
 export type ConfigListener = (config: AgentConfig) => void;
 
+/** Parts of the longest setting key (thresholds.queryCount.excellent). */
+const MAX_KEY_DEPTH = Math.max(...SETTINGS.map((s) => s.key.split('.').length));
+/** A patch nested deeper than this cannot name a setting; refused before it is walked. */
+export const MAX_PATCH_DEPTH = MAX_KEY_DEPTH + 2;
+
 export type UpdateResult = { ok: true; config: AgentConfig; changed: string[] } | { ok: false; issues: ConfigIssue[] };
 
 /**
@@ -33,6 +38,9 @@ export class ConfigStore {
 
   /** Accepts dotted keys (`{"sampling.rate": 0.2}`) or nested objects (`{sampling: {rate: 0.2}}`). */
   update(patch: Record<string, unknown>): UpdateResult {
+    if (nestedDeeperThan(patch, MAX_PATCH_DEPTH)) {
+      return { ok: false, issues: [{ key: '(patch)', env: '-', value: `an object nested more than ${MAX_PATCH_DEPTH} levels deep`, allowed: `settings as dotted keys or objects nested at most ${MAX_PATCH_DEPTH} levels deep (the deepest setting has ${MAX_KEY_DEPTH} parts)`, source: 'runtime' }] };
+    }
     const flat = coerceStrings(flatten(patch));
     const issues: ConfigIssue[] = [];
     for (const [key, value] of Object.entries(flat)) {
@@ -87,6 +95,18 @@ function coerceStrings(flat: Record<string, unknown>): Record<string, unknown> {
     if (typeof value === 'string' && coerce) flat[key] = coerce(value);
   }
   return flat;
+}
+
+/** Without recursion, so a hostile 10,000-deep body cannot overflow the stack. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function flatten(patch: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {

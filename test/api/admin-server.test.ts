@@ -87,6 +87,20 @@ describe('admin API', () => {
     expect(body.writable).toBe(true);
   });
 
+  it('GET /perf/config gives the configuration as typed JSON, nested as PATCH takes it', async () => {
+    const { body } = await call('/perf/config');
+    expect(body.config.thresholds.slowQueryMs).toBe(100);
+    expect(body.config.thresholds.queryCount).toEqual({ excellent: 10, good: 20, warning: 50, critical: 100 });
+    expect(body.config.sampling.rate).toBe(1);
+    expect(body.config.sampling.keepFindings).toBe(true);
+    expect(body.config.sampling.criticalOperations).toEqual([]);
+    expect(body.config.plugins).toEqual([]);
+    expect(body.config.admin.token).toBe('[hidden]');
+    expect(body.config.stateDir).toBeNull();
+    // The rows stay beside it.
+    expect(body.settings.find((s: { key: string }) => s.key === 'thresholds.slowQueryMs')).toMatchObject({ env: 'PERF_AGENT_THRESHOLDS_SLOW_QUERY_MS', current: '100', source: 'default' });
+  });
+
   it('PATCH /perf/config needs the bearer token and validates the whole patch', async () => {
     const patch = (body: unknown, auth?: string) =>
       call('/perf/config', { method: 'PATCH', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(body) });
@@ -95,9 +109,13 @@ describe('admin API', () => {
     const bad = await patch({ 'sampling.rate': 2 }, `Bearer ${TOKEN}`);
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0]).toMatchObject({ env: 'PERF_AGENT_SAMPLING_RATE', allowed: 'a number from 0 to 1' });
-    const good = await patch({ 'thresholds.slowQueryMs': 5, 'nPlusOne.minRepeats': 30 }, `Bearer ${TOKEN}`);
+    const good = await patch({ 'thresholds.slowQueryMs': '5', nPlusOne: { minRepeats: 30 } }, `Bearer ${TOKEN}`);
     expect(good.status).toBe(200);
-    expect(good.body.changed).toEqual(['thresholds.slowQueryMs', 'nPlusOne.minRepeats']);
+    // The changed keys with their new typed values ("5" arrives as the number 5).
+    expect(good.body.changed).toEqual({ 'thresholds.slowQueryMs': 5, 'nPlusOne.minRepeats': 30 });
+    expect(good.body.config.thresholds.slowQueryMs).toBe(5);
+    expect(good.body.config.admin.token).toBe('[hidden]');
+    expect(JSON.stringify(good.body)).not.toContain(TOKEN);
     // In force at once: 20 repeats are no longer an N+1 with minRepeats 30.
     await fetch(app.url + '/members/1/payments');
     const { body } = await call('/perf/health');

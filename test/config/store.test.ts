@@ -20,6 +20,16 @@ describe('ConfigStore.update', () => {
     expect(seen).toEqual([0.2, 0.2]);
   });
 
+  it('refuses a patch nested 10,000 deep with one issue, without overflowing the stack', () => {
+    const s = store();
+    let deep: Record<string, unknown> = { rate: 0.2 };
+    for (let i = 0; i < 10_000; i++) deep = { sampling: deep };
+    const result = s.update(deep);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toEqual([expect.objectContaining({ key: '(patch)', allowed: expect.stringContaining('nested at most 5 levels deep') })]);
+    expect(s.update({ thresholds: { queryCount: { excellent: 5 } } }).ok).toBe(true);
+  });
+
   it('coerces strings as an environment variable would be', () => {
     const s = store();
     expect(s.update({ 'sampling.rate': '0.3', 'analysis.enabled': 'false' }).ok).toBe(true);

@@ -1,0 +1,161 @@
+import { connect, createServer, type Socket } from 'node:net';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type AppProcess } from '../support/app-process';
+
+// The admin API's bounds, probed from outside against a real agent process: what an
+// unauthenticated, slow or hostile client can make it hold, and what a client is told.
+
+const BUSY_APP = resolve(__dirname, '../fixtures/busy-app.js');
+const TOKEN = 'limits-token-456';
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+let app: AppProcess;
+let port: number;
+let admin: string;
+
+beforeAll(async () => {
+  port = await freePort();
+  admin = `http://127.0.0.1:${port}`;
+  app = await startApp(BUSY_APP, {
+    env: { OTEL_TRACES_EXPORTER: 'none', PERF_AGENT_ADMIN_PORT: String(port), PERF_AGENT_ADMIN_TOKEN: TOKEN, PERF_AGENT_LOG_FINDINGS: 'false' },
+  });
+  // The worker listens shortly after the app does.
+  for (let i = 0; i < 50; i++) {
+    if (await fetch(admin + '/perf/health').then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+afterAll(async () => {
+  await app?.stop('SIGKILL');
+});
+
+/** Sends raw bytes and collects what comes back until the server closes or `waitMs` passes. */
+function raw(data: string, waitMs: number): Promise<{ text: string; closed: boolean; socket: Socket }> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let closed = false;
+    const timer = setTimeout(() => done({ text, closed, socket }), waitMs);
+    socket.on('data', (d) => {
+      text += d;
+      if (/\r\n\r\n/.test(text) && /"metadata"/.test(text)) {
+        clearTimeout(timer);
+        done({ text, closed, socket });
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed = true;
+      clearTimeout(timer);
+      done({ text, closed, socket });
+    });
+    socket.write(data);
+  });
+}
+
+const patchHead = (length: number, auth?: string): string =>
+  `PATCH /perf/config HTTP/1.1\r\nHost: admin\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n${auth ? `authorization: ${auth}\r\n` : ''}\r\n`;
+
+describe('admin API bounds', () => {
+  it('answers an unauthenticated PATCH with 401 on its headers, without waiting for the body', async () => {
+    const { text, socket } = await raw(patchHead(60_000), 2000);
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 401/);
+    expect(text.toLowerCase()).toContain('connection: close');
+    const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+    expect(body).toMatchObject({ status: 'error', metadata: { version: expect.any(String) } });
+    expect(body.error).toContain('bearer token');
+  });
+
+  it('answers an oversized body with 413 that the client actually receives', async () => {
+    const res = await fetch(admin + '/perf/config', {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ 'sampling.rate': 0.5, padding: 'x'.repeat(1024 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as Record<string, any>;
+    expect(body.status).toBe('error');
+    expect(body.error).toContain('65536 bytes');
+    expect(body.metadata.version).toBeTruthy();
+  });
+
+  it('answers 413 to a chunked body that grows past the limit, then closes', async () => {
+    const chunk = 'a'.repeat(16 * 1024);
+    const head = `PATCH /perf/config HTTP/1.1\r\nHost: admin\r\nauthorization: Bearer ${TOKEN}\r\ntransfer-encoding: chunked\r\n\r\n`;
+    const body = Array.from({ length: 8 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
+    const { text, socket } = await raw(head + body, 3000);
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 413/);
+  });
+
+  it('refuses a 10,000-deep body with 400, not a stack overflow', async () => {
+    const deep = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    const res = await fetch(admin + '/perf/config', { method: 'PATCH', headers: { authorization: `Bearer ${TOKEN}` }, body: deep });
+    const body = (await res.json()) as Record<string, any>;
+    expect(res.status).toBe(400);
+    expect(body.issues[0].allowed).toContain('nested at most');
+  });
+
+  it('closes connections past its cap at once, and the slow ones after a short header timeout', async () => {
+    const sockets: { socket: Socket; closedAt?: number }[] = [];
+    const opened = Date.now();
+    for (let i = 0; i < 80; i++) {
+      const entry: { socket: Socket; closedAt?: number } = { socket: connect(port, '127.0.0.1') };
+      entry.socket.on('error', () => undefined);
+      entry.socket.resume(); // read what the server says (a 408), so its close is seen
+      entry.socket.on('close', () => (entry.closedAt = Date.now()));
+      entry.socket.write('GET /perf/health HTTP/1.1\r\nHost: admin\r\n'); // headers never finished
+      sockets.push(entry);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const closedEarly = sockets.filter((s) => s.closedAt !== undefined).length;
+    expect(closedEarly).toBeGreaterThanOrEqual(80 - 32);
+    // The rest are held at most for the header timeout (3 s, checked every 0.5 s), not Node's 60 s.
+    const deadline = Date.now() + 10_000;
+    while (sockets.some((s) => s.closedAt === undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    for (const s of sockets) s.socket.destroy();
+    expect(sockets.filter((s) => s.closedAt === undefined)).toHaveLength(0);
+    expect(Math.max(...sockets.map((s) => s.closedAt!)) - opened).toBeLessThan(10_000);
+    // And it still answers afterwards.
+    expect((await fetch(admin + '/perf/health')).status).toBe(200);
+  }, 20_000);
+
+  it('closes a request whose body never comes, after the request timeout', async () => {
+    const started = Date.now();
+    const { text, closed, socket } = await raw(patchHead(100, `Bearer ${TOKEN}`) + '{"sampling', 12_000);
+    socket.destroy();
+    expect(closed || /^HTTP\/1\.1 408/.test(text)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 15_000);
+
+  it('never applies a PATCH it answered 503 (the main thread was busy past the deadline)', async () => {
+    const config = async () => ((await (await fetch(admin + '/perf/config')).json()) as Record<string, any>).config;
+    expect((await config()).thresholds.slowQueryMs).toBe(100);
+    const blocked = fetch(`${app.url}/block?ms=7000`);
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await fetch(admin + '/perf/config', {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ 'thresholds.slowQueryMs': 7 }),
+    });
+    const body = (await res.json()) as Record<string, any>;
+    expect(res.status).toBe(503);
+    expect(body).toMatchObject({ status: 'error', applied: false, metadata: { version: expect.any(String) } });
+    expect(body.error).toContain('not applied');
+    await blocked;
+    await new Promise((r) => setTimeout(r, 200));
+    const fresh = await fetch(admin + '/perf/config?after=block');
+    expect(((await fresh.json()) as Record<string, any>).config.thresholds.slowQueryMs).toBe(100);
+  }, 20_000);
+});
