@@ -2,7 +2,7 @@ export { startAgent, getAgent } from './agent';
 export type { AgentHandle, StartOptions } from './agent';
 export { getConfig, updateConfig } from './api/config-api';
 export { measure } from './api/measure';
-export type { MeasureOptions } from './api/measure';
+export type { MeasureOptions, MeasuredReport } from './api/measure';
 export type { MeasurementReport } from './stats/report';
 export { registerAnalyzer, unregisterAnalyzer, listAnalyzers } from './plugins/registry';
 export type { AnalyzerStatus, RegisterResult } from './plugins/registry';

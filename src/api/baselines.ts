@@ -3,6 +3,7 @@ import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../util/log';
 import { LruMap } from '../util/lru';
+import { boundString, MAX_OPERATION_CHARS, stringBytes } from '../stats/footprint';
 
 export interface Baseline {
   executionTimeMs: number;
@@ -41,7 +42,8 @@ export class BaselineStore {
     return b && b.samples >= MIN_SAMPLES ? b : undefined;
   }
 
-  record(operation: string, executionTimeMs: number, queryCount: number, now = Date.now()): void {
+  record(rawOperation: string, executionTimeMs: number, queryCount: number, now = Date.now()): void {
+    const operation = boundString(rawOperation, MAX_OPERATION_CHARS);
     const b = this.entries.peek(operation);
     if (b) {
       b.executionTimeMs += (executionTimeMs - b.executionTimeMs) * WEIGHT;
@@ -53,6 +55,13 @@ export class BaselineStore {
       this.entries.set(operation, { executionTimeMs, queryCount, samples: 1, updatedAt: now });
     }
     this.scheduleSave();
+  }
+
+  /** For the agent's footprint: an entry object with its Map slot, plus the name. */
+  estimateBytes(): number {
+    let bytes = 0;
+    for (const [operation] of this.entries) bytes += 160 + stringBytes(operation);
+    return bytes;
   }
 
   prune(now = Date.now()): void {

@@ -13,3 +13,20 @@ export function stringBytes(s: string): number {
 const TWO_BYTE = /[^\u0000-\u00ff]/;
 
 const align8 = (n: number): number => (n + 7) & ~7;
+
+/** Longest operation name kept (route templates are far shorter; a raw name can be anything). */
+export const MAX_OPERATION_CHARS = 256;
+/** Longest normalized statement kept in the pattern library and in reports. */
+export const MAX_PATTERN_CHARS = 4096;
+/** Longest finding message, recommendation or error message kept in reports. */
+export const MAX_MESSAGE_CHARS = 2048;
+
+/**
+ * `s` cut to at most `max` characters (the last one an ellipsis when cut). A cut string is copied:
+ * V8 keeps a slice as a view on its parent, so a plain `slice` of a 1 MB name would hold the
+ * whole megabyte. The copy costs only on the rare over-long input.
+ */
+export function boundString(s: string, max: number): string {
+  if (s.length <= max) return s;
+  return Buffer.from(`${s.slice(0, max - 1)}…`, 'utf8').toString('utf8');
+}

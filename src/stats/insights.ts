@@ -2,7 +2,7 @@ import type { AnalyzedTrace, Finding } from '../analysis/types';
 import { OperationAggregates } from './operation-aggregates';
 import { PatternLibrary, type PatternEntry } from './pattern-library';
 import { statsBudget } from './budget';
-import { stringBytes } from './footprint';
+import { boundString, MAX_OPERATION_CHARS, stringBytes } from './footprint';
 import { buildReport, reportFinding, type MeasurementReport, type ReportFinding } from './report';
 
 /** Findings kept per operation for reports; the newest replace the oldest. */
@@ -35,7 +35,7 @@ export class Insights {
 
   /** Once per analyzed trace: O(database spans) map updates. */
   record({ trace, findings, summary }: AnalyzedTrace, now = Date.now()): void {
-    const operation = trace.operation;
+    const operation = boundString(trace.operation, MAX_OPERATION_CHARS);
     for (const span of trace.dbSpans) {
       if (span.fingerprint && span.statement) this.patterns.record(span.fingerprint, span.statement, span.durationMs, operation, now);
     }
@@ -94,7 +94,9 @@ export class Insights {
       findings += stringBytes(operation) + 64;
       for (const r of f.list) findings += 200 + stringBytes(r.message) + stringBytes(r.recommendation) + (r.pattern ? stringBytes(r.pattern) : 0);
     }
-    return this.patterns.estimateBytes() + this.aggregates.estimateBytes() + findings + this.measurements.length * 2048;
+    let measurements = 0;
+    for (const m of this.measurements) measurements += reportBytes(m);
+    return this.patterns.estimateBytes() + this.aggregates.estimateBytes() + findings + measurements;
   }
 
   /** For the retention timer: reports older than `olderThan` (epoch ms). */
@@ -156,4 +158,13 @@ export class Insights {
       .slice(0, 3)
       .map((p) => ({ fingerprint: p.fingerprint, pattern: p.pattern, count: p.count, totalMs: Math.round(p.totalMs * 1000) / 1000, sharePct: totalDurationMs > 0 ? Math.round((p.totalMs / totalDurationMs) * 1000) / 10 : 0 }));
   }
+}
+
+/** A kept report: its fixed structure (about 2 KB measured) plus the strings that vary in length. */
+function reportBytes(report: MeasurementReport): number {
+  let bytes = 2048 + stringBytes(report.operation);
+  if (report.error) bytes += stringBytes(report.error.message);
+  for (const f of report.analysis.findings) bytes += 200 + stringBytes(f.message) + stringBytes(f.recommendation) + (f.pattern ? stringBytes(f.pattern) : 0);
+  for (const b of report.analysis.bottlenecks) bytes += 100 + stringBytes(b.pattern);
+  return bytes;
 }

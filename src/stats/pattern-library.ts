@@ -1,4 +1,4 @@
-import { stringBytes } from './footprint';
+import { boundString, MAX_OPERATION_CHARS, MAX_PATTERN_CHARS, stringBytes } from './footprint';
 import { RecencyList, type Linked } from './recency-list';
 
 /** What the library knows about one query pattern (normalized statement). */
@@ -72,6 +72,7 @@ export class PatternLibrary {
 
   /** Counts one execution of `pattern` (by `operation`) that took `durationMs`. */
   record(fingerprint: string, pattern: string, durationMs: number, operation: string, now: number = Date.now()): void {
+    operation = boundString(operation, MAX_OPERATION_CHARS);
     const ms = durationMs >= 0 && durationMs < Infinity ? durationMs : 0;
     let entry = this.entries.get(fingerprint);
     if (entry === undefined) entry = this.insert(fingerprint, pattern, operation, now);
@@ -147,7 +148,8 @@ export class PatternLibrary {
     return `PatternLibrary{${this.entries.size}/${this.maxEntries}}`;
   }
 
-  private insert(fingerprint: string, pattern: string, operation: string, now: number): Entry {
+  private insert(fingerprint: string, rawPattern: string, operation: string, now: number): Entry {
+    const pattern = boundString(rawPattern, MAX_PATTERN_CHARS);
     let bytes = PATTERN_ENTRY_OVERHEAD_BYTES + stringBytes(fingerprint) + stringBytes(pattern);
     if (operation) bytes += stringBytes(operation);
     while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.bytes + bytes > this.maxBytes)) {

@@ -1,6 +1,8 @@
 import type { Finding, TraceView, TraceSummary } from '../analysis/types';
 import { VERSION } from '../util/version';
 import { groupByStatement } from '../analysis/statement-groups';
+import { describeError } from '../util/safe';
+import { boundString, MAX_MESSAGE_CHARS, MAX_OPERATION_CHARS, MAX_PATTERN_CHARS } from './footprint';
 
 
 /** A finding as reports carry it: what the analyzer said, without the span ids it was about. */
@@ -29,9 +31,10 @@ export interface MeasurementReport {
 const round = (n: number, places = 3): number => Math.round(n * 10 ** places) / 10 ** places;
 
 export function reportFinding(f: Finding): ReportFinding {
-  const out: ReportFinding = { type: f.type, severity: f.severity, message: f.message, recommendation: f.recommendation };
+  // Reports are kept (per operation, and the latest measurements): every string in them is bounded.
+  const out: ReportFinding = { type: f.type, severity: f.severity, message: boundString(f.message, MAX_MESSAGE_CHARS), recommendation: boundString(f.recommendation, MAX_MESSAGE_CHARS) };
   if (f.fingerprint) out.fingerprint = f.fingerprint;
-  if (f.pattern) out.pattern = f.pattern;
+  if (f.pattern) out.pattern = boundString(f.pattern, MAX_PATTERN_CHARS);
   if (f.repeatCount !== undefined) out.repeatCount = f.repeatCount;
   if (f.totalMs !== undefined) out.totalMs = round(f.totalMs);
   if (f.callSite) out.callSite = { ...f.callSite };
@@ -44,7 +47,7 @@ export function bottlenecksOf(trace: TraceView, limit = 3): Bottleneck[] {
   return groupByStatement(trace.dbSpans)
     .sort((a, b) => b.totalMs - a.totalMs)
     .slice(0, limit)
-    .map((g) => ({ fingerprint: g.fingerprint ?? '', pattern: g.pattern, count: g.count, totalMs: round(g.totalMs), sharePct: round((g.totalMs / total) * 100, 1) }));
+    .map((g) => ({ fingerprint: g.fingerprint ?? '', pattern: boundString(g.pattern, MAX_PATTERN_CHARS), count: g.count, totalMs: round(g.totalMs), sharePct: round((g.totalMs / total) * 100, 1) }));
 }
 
 export interface ReportInput {
@@ -63,8 +66,8 @@ export function buildReport(input: ReportInput): MeasurementReport {
   const findings = (input.findings ?? []).map(reportFinding);
   const report: MeasurementReport = {
     status: input.error === undefined ? 'success' : 'error',
-    operation: input.operation,
-    target: input.target,
+    operation: boundString(input.operation, MAX_OPERATION_CHARS),
+    target: input.target && { type: boundString(input.target.type, MAX_OPERATION_CHARS), id: boundString(input.target.id, MAX_OPERATION_CHARS) },
     metrics: {
       queryCount: input.summary?.queryCount ?? 0,
       queryTimeMs: input.summary?.queryTimeMs ?? 0,
@@ -89,8 +92,22 @@ export function buildReport(input: ReportInput): MeasurementReport {
     };
   }
   if (input.error !== undefined) {
-    const e = input.error as { name?: unknown; message?: unknown };
-    report.error = { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(input.error) };
+    const name = readString(input.error, 'name');
+    const message = readString(input.error, 'message');
+    report.error = {
+      name: name === undefined ? 'Error' : boundString(name, MAX_OPERATION_CHARS),
+      message: boundString(message ?? describeError(input.error), MAX_MESSAGE_CHARS),
+    };
   }
   return report;
+}
+
+/** A string property of whatever was thrown; a getter that throws reads as absent. */
+function readString(value: unknown, key: 'name' | 'message'): string | undefined {
+  try {
+    const v = (value as Record<string, unknown> | null | undefined)?.[key];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }

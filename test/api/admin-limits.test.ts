@@ -1,7 +1,8 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type AppProcess } from '../support/app-process';
+import { REPO, startApp, type AppProcess } from '../support/app-process';
+import { assertValidReport } from '../support/report-schema';
 
 // The admin API's bounds, probed from outside against a real agent process: what an
 // unauthenticated, slow or hostile client can make it hold, and what a client is told.
@@ -26,7 +27,15 @@ beforeAll(async () => {
   port = await freePort();
   admin = `http://127.0.0.1:${port}`;
   app = await startApp(BUSY_APP, {
-    env: { OTEL_TRACES_EXPORTER: 'none', PERF_AGENT_ADMIN_PORT: String(port), PERF_AGENT_ADMIN_TOKEN: TOKEN, PERF_AGENT_LOG_FINDINGS: 'false' },
+    env: {
+      OTEL_TRACES_EXPORTER: 'none',
+      PERF_AGENT_ADMIN_PORT: String(port),
+      PERF_AGENT_ADMIN_TOKEN: TOKEN,
+      PERF_AGENT_LOG_FINDINGS: 'false',
+      AGENT_MODULE: resolve(REPO, 'dist/index.js'),
+      // 5,000 measure() calls that never settle, more than the trace buffer's 4,096 traces.
+      HANG_MEASURES: '5000',
+    },
   });
   // The worker listens shortly after the app does.
   for (let i = 0; i < 50; i++) {
@@ -65,6 +74,28 @@ function raw(data: string, waitMs: number): Promise<{ text: string; closed: bool
 
 const patchHead = (length: number, auth?: string): string =>
   `PATCH /perf/config HTTP/1.1\r\nHost: admin\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n${auth ? `authorization: ${auth}\r\n` : ''}\r\n`;
+
+describe('measure() in the admin API', () => {
+  it('keeps never-settling measure() calls in their own bound: requests are still analyzed', async () => {
+    for (let i = 0; i < 3; i++) expect(await (await fetch(`${app.url}/?i=${i}`)).text()).toBe('ok');
+    const health = (await (await fetch(admin + '/perf/health?after=requests')).json()) as Record<string, any>;
+    expect(health.traceBuffer.bypassedTraces).toBe(0);
+    expect(health.traceBuffer.analyzedTraces).toBeGreaterThanOrEqual(3);
+    expect(health.traceBuffer.tracesInFlight).toBeLessThanOrEqual(64 + 1);
+    expect(app.stderr()).toContain('more than 64 measure() calls are open at once');
+  });
+
+  it('records the report of a measure() whose function threw, while the caller gets the error', async () => {
+    expect(await (await fetch(`${app.url}/measure-fail`)).text()).toBe('caught job failed');
+    const res = await fetch(admin + '/perf/report?operation=' + encodeURIComponent('failing job'));
+    const body = (await res.json()) as Record<string, any>;
+    expect(res.status).toBe(200);
+    const report = body.reports.find((r: { operation: string; status: string }) => r.operation === 'failing job' && r.status === 'error');
+    expect(report, JSON.stringify(body)).toBeDefined();
+    assertValidReport(report);
+    expect(report).toMatchObject({ status: 'error', error: { name: 'Error', message: 'job failed' } });
+  });
+});
 
 describe('admin API bounds', () => {
   it('answers an unauthenticated PATCH with 401 on its headers, without waiting for the body', async () => {
