@@ -84,8 +84,8 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   const exporter = createExporter(env);
   const queue = exporter ? new ExportQueue(exporter, exportQueueOptionsFromEnv(env)) : undefined;
   for (const problem of loadPlugins(config.plugins, analyzerRegistry)) process.stderr.write(`otel-perf-agent: ${problem}\n`);
-  const pipeline = createPipeline(store, queue);
   const baselines = new BaselineStore(1000, config.stateDir, () => store.current.retention.baselinesDays);
+  const pipeline = createPipeline(store, queue, { footprint: () => baselines.estimateBytes() });
   setRuntime({
     expectTrace: pipeline.expectTrace,
     forgetTrace: pipeline.forgetTrace,

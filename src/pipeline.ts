@@ -46,6 +46,8 @@ export interface Pipeline {
 export interface PipelineOptions {
   /** Clock of the export budget, in milliseconds (tests pass a fake one). */
   now?: Clock;
+  /** Bytes held outside the pipeline (the baselines), counted in the agent's footprint. */
+  footprint?: () => number;
 }
 
 export function createPipeline(store: ConfigStore, queue: ExportQueue | undefined, options: PipelineOptions = {}): Pipeline {
@@ -70,7 +72,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   let buffer: TraceBuffer | undefined;
   const footprint = (): number => {
     const queued = queue ? queue.stats.queued + queue.stats.inFlight : 0;
-    return footprintBytes({ spans: (buffer?.stats.bufferedSpans ?? 0) + queued, statements: statements.size, statsBytes: insights.estimateBytes() });
+    return footprintBytes({ spans: (buffer?.stats.bufferedSpans ?? 0) + queued, statements: statements.size, statsBytes: insights.estimateBytes() + statements.keyBytes + (options.footprint?.() ?? 0) });
   };
   const protection = new SelfProtection({
     config: () => store.current,

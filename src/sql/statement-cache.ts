@@ -30,6 +30,13 @@ export class StatementCache {
     this.entries = new LruMap(this.maxEntries);
   }
 
+  /** The raw statements' own bytes (up to maxKeyLength characters each), for the footprint estimate; O(entries). */
+  get keyBytes(): number {
+    let bytes = 0;
+    for (const [raw] of this.entries) bytes += 16 + raw.length;
+    return bytes;
+  }
+
   get size(): number {
     return this.entries.size;
   }

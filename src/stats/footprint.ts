@@ -22,11 +22,12 @@ export const MAX_PATTERN_CHARS = 4096;
 export const MAX_MESSAGE_CHARS = 2048;
 
 /**
- * `s` cut to at most `max` characters (the last one an ellipsis when cut). A cut string is copied:
+ * `s` cut to at most `max` characters, the last three `...` when cut (ASCII: a non-Latin-1 mark
+ * would make V8 store the whole string at two bytes a character). A cut string is copied:
  * V8 keeps a slice as a view on its parent, so a plain `slice` of a 1 MB name would hold the
  * whole megabyte. The copy costs only on the rare over-long input.
  */
 export function boundString(s: string, max: number): string {
   if (s.length <= max) return s;
-  return Buffer.from(`${s.slice(0, max - 1)}…`, 'utf8').toString('utf8');
+  return Buffer.from(`${s.slice(0, max - 3)}...`, 'utf8').toString('utf8');
 }

@@ -161,3 +161,15 @@ describe('PatternLibrary', () => {
     expect(Object.keys(json.patterns[0]).sort()).toEqual(['count', 'fingerprint', 'firstSeen', 'lastSeen', 'maxMs', 'operations', 'pattern', 'totalMs']);
   });
 });
+
+describe('PatternLibrary string bounds', () => {
+  it('keeps at most 4096 characters of a statement and 256 of an operation name, and counts what it keeps', () => {
+    const lib = new PatternLibrary(10);
+    lib.record('00000000000000aa', 'SELECT '.padEnd(1_000_000, 'x'), 1, 'GET /'.padEnd(100_000, 'p'));
+    const entry = lib.get('00000000000000aa')!;
+    expect(entry.pattern.length).toBe(4096);
+    expect(entry.pattern.endsWith('...')).toBe(true);
+    expect(entry.operations[0].length).toBe(256);
+    expect(lib.estimateBytes()).toBeLessThan(350 + 32 + 4112 + 272 + 64);
+  });
+});
