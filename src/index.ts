@@ -7,5 +7,5 @@ export type { MeasurementReport } from './stats/report';
 export { registerAnalyzer, unregisterAnalyzer, listAnalyzers } from './plugins/registry';
 export type { AnalyzerStatus, RegisterResult } from './plugins/registry';
 export { normalizeSql, fingerprint } from './sql';
-export type { Analyzer, AnalyzerContext, CallSite, Finding, Severity, SpanView, TraceView } from './analysis/types';
+export type { Analyzer, AnalysisSettings, AnalyzerContext, CallSite, Finding, Severity, SpanView, TraceView } from './analysis/types';
 export type { AgentConfig, ConfigIssue, UpdateResult } from './config';

@@ -7,7 +7,7 @@ import { FindingLog } from './analysis/finding-log';
 import { healthScore } from './analysis/health-score';
 import type { AgentConfig, ConfigStore } from './config';
 import type { ExportQueue } from './export/export-queue';
-import { analyzerRegistry } from './plugins/registry';
+import { analyzerContext, analyzerRegistry } from './plugins/registry';
 import type { CallSitePolicy } from './instrumentation/call-site-instrumentation';
 import { SelfProtection } from './protection/self-protection';
 import { Insights, footprintBytes, startRetention, traceBufferBudget } from './stats';
@@ -106,7 +106,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   buffer = new TraceBuffer({
     config: inForce,
     analysis: {
-      analyze: (trace, config) => analyzerRegistry.run(trace, { config }),
+      analyze: (trace, config) => analyzerRegistry.run(trace, analyzerContext(config)),
       health: (trace, findings, config) => healthScore(trace, findings, config),
     },
     sink: queue,

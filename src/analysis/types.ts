@@ -80,8 +80,14 @@ export interface Finding {
   spanIds?: string[];
 }
 
+/**
+ * The settings analysis needs, and nothing else: an analyzer (a plugin included) never sees the
+ * admin token, the plugin list, the export or state settings. Read-only (frozen).
+ */
+export type AnalysisSettings = Readonly<Pick<AgentConfig, 'env' | 'thresholds' | 'nPlusOne'>>;
+
 export interface AnalyzerContext {
-  readonly config: AgentConfig;
+  readonly config: AnalysisSettings;
 }
 
 /** A built-in or plugin analyzer. `analyze` must be synchronous and fast (microseconds per span). */

@@ -17,17 +17,24 @@ export function loadPlugins(specifiers: readonly string[], registry: AnalyzerReg
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       exported = require(path);
     } catch (err) {
-      // Node's "Cannot find module" message goes on with a multi-line require stack: one line is enough.
-      problems.push(`PERF_AGENT_PLUGINS: "${specifier}" could not be loaded (${describeError(err).split('\n', 1)[0]}); expected ${EXPECTED}`);
+      problems.push(`PERF_AGENT_PLUGINS: "${specifier}" could not be loaded (${firstLine(err)}); expected ${EXPECTED}`);
       continue;
     }
-    const candidates = analyzersIn(exported);
+    // Reading the exports runs the plugin's getters (or a Proxy's traps): they may throw too.
+    let candidates: unknown[];
+    try {
+      candidates = analyzersIn(exported);
+    } catch (err) {
+      problems.push(`PERF_AGENT_PLUGINS: "${specifier}" could not be read, skipped (its exports threw: ${firstLine(err)}); expected ${EXPECTED}`);
+      continue;
+    }
     if (candidates.length === 0) {
       problems.push(`PERF_AGENT_PLUGINS: "${specifier}" exports no analyzer; expected ${EXPECTED}`);
       continue;
     }
     for (const candidate of candidates) {
-      const result = registry.register(candidate);
+      // The caller prints the problem: the registry must not log it a second time.
+      const result = registry.register(candidate, { quiet: true });
       if (!result.ok) problems.push(`PERF_AGENT_PLUGINS: "${specifier}": ${result.error}`);
     }
   }
@@ -37,8 +44,13 @@ export function loadPlugins(specifiers: readonly string[], registry: AnalyzerReg
 function analyzersIn(exported: unknown): unknown[] {
   if (exported === null || (typeof exported !== 'object' && typeof exported !== 'function')) return [];
   const mod = exported as { analyzers?: unknown; default?: unknown; analyze?: unknown };
-  if (Array.isArray(mod.analyzers)) return mod.analyzers;
+  if (Array.isArray(mod.analyzers)) return [...(mod.analyzers as unknown[])];
   if (typeof mod.analyze === 'function') return [mod];
   if (mod.default !== undefined) return analyzersIn(mod.default);
   return [];
+}
+
+/** Node's "Cannot find module" message goes on with a multi-line require stack: one line is enough. */
+function firstLine(err: unknown): string {
+  return describeError(err).split('\n', 1)[0];
 }

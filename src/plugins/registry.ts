@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { AgentConfig } from '../config';
 import type { Analyzer, AnalyzerContext, Finding, Severity, TraceView } from '../analysis/types';
 import { log } from '../util/log';
 import { describeError } from '../util/safe';
@@ -44,13 +45,18 @@ export class AnalyzerRegistry {
   private readonly entries = new Map<string, Entry>();
   private ordered: Entry[] = [];
 
-  register(analyzer: unknown, options: { builtIn?: boolean } = {}): RegisterResult {
-    const error = checkAnalyzer(analyzer);
-    if (error) {
-      log.warn(`analyzer not registered: ${error}`);
-      return { ok: false, error };
+  /** `quiet`: the caller reports a refusal itself (PERF_AGENT_PLUGINS prints one line per problem). */
+  register(analyzer: unknown, options: { builtIn?: boolean; quiet?: boolean } = {}): RegisterResult {
+    let valid: Analyzer | string;
+    try {
+      valid = checkAnalyzer(analyzer);
+    } catch (err) {
+      valid = `reading the analyzer threw: ${describeError(err)}`;
     }
-    const valid = analyzer as Analyzer;
+    if (typeof valid === 'string') {
+      if (!options.quiet) log.warn(`analyzer not registered: ${valid}`);
+      return { ok: false, error: valid };
+    }
     this.entries.set(valid.name, {
       analyzer: valid,
       name: valid.name,
@@ -142,12 +148,16 @@ export class AnalyzerRegistry {
   }
 }
 
-function checkAnalyzer(analyzer: unknown): string | undefined {
+/**
+ * The analyzer to keep, or why not. Its name and function are read once: a getter is not asked
+ * again on every trace, and may not change its answer later.
+ */
+function checkAnalyzer(analyzer: unknown): Analyzer | string {
   if (analyzer === null || typeof analyzer !== 'object') return `expected an object { name, analyze(trace) }, got ${analyzer === null ? 'null' : typeof analyzer}`;
   const { name, analyze } = analyzer as Partial<Analyzer>;
-  if (typeof name !== 'string' || !NAME.test(name)) return `expected "name" to be a short string of letters, digits and . _ - / @, got ${JSON.stringify(name)}`;
+  if (typeof name !== 'string' || !NAME.test(name)) return `expected "name" to be a short string of letters, digits and . _ - / @, got ${String(JSON.stringify(name)).slice(0, 120)}`;
   if (typeof analyze !== 'function') return `analyzer "${name}" has no analyze(trace) function`;
-  return undefined;
+  return { name, analyze: analyze.bind(analyzer) };
 }
 
 /** A list of findings, or why the result is unusable. Fills in what a finding may leave out. */
@@ -168,6 +178,22 @@ function checkResult(result: unknown): Finding[] | string {
     if (f.recommendation === undefined) f.recommendation = '';
   }
   return list as Finding[];
+}
+
+let lastConfig: AgentConfig | undefined;
+let lastContext: AnalyzerContext | undefined;
+
+/**
+ * What analyzers are handed for a configuration: the analysis settings only (thresholds, N+1),
+ * frozen. Built once per configuration object, so the hot path allocates nothing.
+ */
+export function analyzerContext(config: AgentConfig): AnalyzerContext {
+  if (config !== lastConfig || !lastContext) {
+    const settings = Object.freeze({ env: config.env, thresholds: config.thresholds, nPlusOne: config.nPlusOne });
+    lastContext = Object.freeze({ config: settings });
+    lastConfig = config;
+  }
+  return lastContext;
 }
 
 /** The process-wide registry behind registerAnalyzer() and PERF_AGENT_PLUGINS. */

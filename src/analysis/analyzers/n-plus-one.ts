@@ -1,6 +1,5 @@
-import type { AgentConfig } from '../../config';
 import { mainTable, parameterLookup, statementVerb } from '../../sql/sql-shape';
-import type { Analyzer, AnalyzerContext, CallSite, Finding, SpanView, TraceView } from '../types';
+import type { AnalysisSettings, Analyzer, AnalyzerContext, CallSite, Finding, SpanView, TraceView } from '../types';
 import { TextMemo, clip, formatMs } from './common';
 
 /**
@@ -88,7 +87,7 @@ function inIssueOrder(group: SpanView[]): { spans: SpanView[]; concurrent: boole
   return { spans, concurrent };
 }
 
-function groupFinding(trace: TraceView, group: SpanView[], config: AgentConfig): Finding {
+function groupFinding(trace: TraceView, group: SpanView[], config: AnalysisSettings): Finding {
   // dbSpans are in end order; report them in the order they were issued.
   const { spans, concurrent } = inIssueOrder(group);
   let totalMs = 0;

@@ -1,6 +1,5 @@
-import type { AgentConfig } from '../../config';
 import { filterColumns, hasLimit, mainTable, selectsStar, statementVerb } from '../../sql/sql-shape';
-import type { Analyzer, AnalyzerContext, Finding, SpanView, TraceView } from '../types';
+import type { AnalysisSettings, Analyzer, AnalyzerContext, Finding, SpanView, TraceView } from '../types';
 import { TextMemo, clip, formatMs } from './common';
 
 /** A statement that starts with an aggregate and has no GROUP BY returns one row: no LIMIT advice. */
@@ -32,7 +31,7 @@ export const slowQueryAnalyzer: Analyzer = {
   },
 };
 
-function slowQueryFinding(trace: TraceView, span: SpanView, config: AgentConfig): Finding {
+function slowQueryFinding(trace: TraceView, span: SpanView, config: AnalysisSettings): Finding {
   const pattern = span.statement ?? span.name;
   const ms = span.durationMs;
   const failed = span.error ? ', then failed' : '';
