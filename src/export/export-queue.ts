@@ -56,6 +56,8 @@ export class ExportQueue {
   private dropped = 0;
   private exported = 0;
   private closed = false;
+  /** The last export ended with the collector refusing the connection (nothing listens there). */
+  private refused = false;
 
   constructor(
     private readonly target: AgentExporter,
@@ -92,15 +94,36 @@ export class ExportQueue {
 
   private stopping: Promise<void> | undefined;
 
-  /** Once: later and concurrent calls share the first call's promise. */
+  /**
+   * Once: later and concurrent calls share the first call's promise. When the last export found
+   * the collector refusing connections, it does not wait for retries that cannot succeed: what is
+   * still queued or in flight is dropped at once, and counted and said.
+   */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.refused) {
+        this.giveUp();
+        return;
+      }
       await this.forceFlush();
       this.closed = true;
       if (this.timer) clearTimeout(this.timer);
       await this.target.exporter.shutdown();
     })();
     return this.stopping;
+  }
+
+  private giveUp(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    let lost = this.queue.length;
+    for (const batch of this.inFlight) lost += batch.length;
+    this.queue = [];
+    this.inFlight.clear(); // their late callbacks find nothing to count
+    this.dropped += lost;
+    log.warn(`shutdown: the collector refused the connection on the last export (ECONNREFUSED), so nothing more is sent; spans dropped: ${lost} now, ${this.dropped} since start`);
+    // The exporter's own shutdown would wait for its retries; its in-flight sends end by themselves.
+    void this.target.exporter.shutdown().catch(() => undefined);
   }
 
   /** Synchronous delivery of everything not yet acknowledged; for the `exit` event only. */
@@ -142,10 +165,11 @@ export class ExportQueue {
       const timeout = setTimeout(() => finish(false, 'timed out'), this.options.exportTimeoutMillis);
       timeout.unref();
       let finished = false;
-      const finish = (ok: boolean, why?: string): void => {
+      const finish = (ok: boolean, why?: string, error?: unknown): void => {
         if (finished) return;
         finished = true;
         clearTimeout(timeout);
+        this.refused = !ok && isConnectionRefused(error, why);
         if (this.inFlight.delete(batch)) {
           if (ok) this.exported += batch.length;
           else {
@@ -161,10 +185,10 @@ export class ExportQueue {
         context.with(suppressTracing(context.active()), () => {
           try {
             this.target.exporter.export(batch, (result) =>
-              finish(result.code === ExportResultCode.SUCCESS, result.error?.message ?? 'rejected'),
+              finish(result.code === ExportResultCode.SUCCESS, result.error?.message ?? 'rejected', result.error),
             );
           } catch (err) {
-            finish(false, (err as Error).message);
+            finish(false, (err as Error).message, err);
           }
         });
       // Resource detectors (host id) may still be settling just after start; wait as the SDK does.
@@ -176,4 +200,10 @@ export class ExportQueue {
     if (this.inFlight.has(batch)) this.waiters.set(batch, done);
     return done;
   }
+}
+
+/** ECONNREFUSED, however the exporter wrapped it (code on the error or its cause, or in the message). */
+function isConnectionRefused(error: unknown, why: string | undefined): boolean {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return e?.code === 'ECONNREFUSED' || e?.cause?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(why ?? '');
 }
