@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import convict from 'convict';
 import { FORMATS, registerFormats } from './formats';
 import { ENVIRONMENTS, Environment, SETTINGS, SettingDefinition, defaultFor } from './schema';
@@ -143,9 +143,9 @@ function readConfigFile(path: string): { values: Record<string, unknown> } | { i
   let text: string;
   try {
     // Read once at start, before the application runs; never on a request path.
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path, MAX_CONFIG_FILE_BYTES);
   } catch (err) {
-    return fail((err as NodeJS.ErrnoException).code ?? String(err));
+    return fail((err as NodeJS.ErrnoException).code ?? (err as Error).message);
   }
   try {
     const values: unknown = JSON.parse(text);
@@ -154,6 +154,39 @@ function readConfigFile(path: string): { values: Record<string, unknown> } | { i
   } catch (err) {
     return fail(`invalid JSON: ${(err as Error).message}`);
   }
+}
+
+/** A settings file is a few KB; anything near this is not one. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The file's text, when it is a regular file of at most `maxBytes`. Opened without blocking and
+ * checked before reading: a FIFO would block start-up until a writer came, /dev/zero would never
+ * end.
+ */
+function readRegularFile(path: string, maxBytes: number): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`not a regular file (a ${kindOf(stat)}); only regular files are read`);
+    if (stat.size > maxBytes) throw new Error(`${stat.size} bytes, over the ${maxBytes}-byte limit`);
+    const buffer = Buffer.alloc(stat.size + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw new Error(`over the ${maxBytes}-byte limit`);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function kindOf(stat: import('node:fs').Stats): string {
+  if (stat.isDirectory()) return 'directory';
+  if (stat.isFIFO()) return 'FIFO';
+  if (stat.isCharacterDevice()) return 'character device';
+  if (stat.isBlockDevice()) return 'block device';
+  if (stat.isSocket()) return 'socket';
+  return 'special file';
 }
 
 /** Convict would crash or only warn on these; we name each unknown key and what exists. */

@@ -69,7 +69,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     env: 'PERF_AGENT_CONFIG_FILE',
     format: 'optional-string',
     default: null,
-    doc: 'Path of a JSON file holding any of these settings by key (for example {"sampling":{"rate":0.2}}); environment variables win over it. Unknown keys are an error.',
+    doc: 'Path of a JSON file holding any of these settings by key (for example {"sampling":{"rate":0.2}}); environment variables win over it. Unknown keys are an error; only a regular file of at most 1 MB is read.',
     startOnly: true,
   },
   {

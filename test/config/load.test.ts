@@ -1,6 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, formatIssues, loadConfig, type LoadResult } from '../../src/config';
 
@@ -175,6 +176,39 @@ describe('PERF_AGENT_CONFIG_FILE', () => {
     const line = formatIssues(rejected(loadConfig({ PERF_AGENT_CONFIG_FILE: path })).issues);
     expect(line).toContain('PERF_AGENT_CONFIG_FILE');
     expect(line).toContain(why);
+  });
+});
+
+describe('PERF_AGENT_CONFIG_FILE that is not a regular file', () => {
+  // In a child process with a deadline: before the fix, a FIFO blocked start-up until a writer
+  // came and /dev/zero was read without end.
+  const loadIn = (path: string): { ok: boolean; line: string } => {
+    const script = `const { loadConfig, formatIssues } = require(${JSON.stringify(resolve(__dirname, '../../dist/config'))});
+      const r = loadConfig({ PERF_AGENT_CONFIG_FILE: ${JSON.stringify(path)} });
+      process.stdout.write(JSON.stringify({ ok: r.ok, line: r.ok ? '' : formatIssues(r.issues) }));`;
+    const child = spawnSync(process.execPath, ['-e', script], { timeout: 10_000, encoding: 'utf8' });
+    expect(child.signal, 'the child was killed: start-up blocked').toBeNull();
+    return JSON.parse(child.stdout);
+  };
+
+  it.each([['/dev/zero', 'character device'], ['a FIFO', 'FIFO'], ['a directory', 'directory']])('%s is refused at once, naming why', (label, kind) => {
+    let path = label;
+    if (label === 'a FIFO') {
+      path = join(mkdtempSync(join(tmpdir(), 'perf-agent-fifo-')), 'settings.json');
+      execFileSync('mkfifo', [path]);
+    } else if (label === 'a directory') {
+      path = mkdtempSync(join(tmpdir(), 'perf-agent-dir-'));
+    }
+    const { ok, line } = loadIn(path);
+    expect(ok).toBe(false);
+    expect(line).toContain(`PERF_AGENT_CONFIG_FILE=${JSON.stringify(path)}`);
+    expect(line).toContain(`not a regular file (a ${kind})`);
+  });
+
+  it('refuses a file over 1 MB', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'perf-agent-big-')), 'settings.json');
+    writeFileSync(path, `{"sampling": {"rate": 0.5}, "x": "${'y'.repeat(1024 * 1024)}"}`);
+    expect(loadIn(path).line).toContain('over the 1048576-byte limit');
   });
 });
 
