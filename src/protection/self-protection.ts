@@ -99,7 +99,7 @@ export class SelfProtection {
     if (overMemory || overTime) {
       this.calmChecks = 0;
       const why = overMemory
-        ? `agent memory ${mb(this.lastMemory)} MB over the ${mb(limits.memoryBytes)} MB limit`
+        ? `agent memory ${formatBytes(this.lastMemory)} over the ${formatBytes(limits.memoryBytes)} limit`
         : `agent overhead ${this.overheadEwma.toFixed(2)} ms per request over the ${limits.overheadMs} ms limit`;
       if (this.level < 3) this.change((this.level + 1) as ShedLevel, this.level + 1 === 3 ? 0.5 : 1, why);
       else if (this.rateFactor > MIN_RATE_FACTOR) this.change(3, this.rateFactor / 2, why);
@@ -131,4 +131,9 @@ export class SelfProtection {
   }
 }
 
-const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
+/** In the unit that shows the figure: a tiny limit is "900 bytes", not "0.0 MB". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1048576) return `${(bytes / 1048576).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${Math.round(bytes)} bytes`;
+}

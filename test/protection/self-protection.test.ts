@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type AgentConfig } from '../../src/config';
-import { SelfProtection, type ProtectionLimits } from '../../src/protection/self-protection';
+import { formatBytes, SelfProtection, type ProtectionLimits } from '../../src/protection/self-protection';
 import { applyShedding } from '../../src/protection/shedding';
 
 function baseConfig(): AgentConfig {
@@ -40,13 +40,23 @@ describe('applyShedding', () => {
   });
 });
 
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 bytes'],
+    [900, '900 bytes'],
+    [1536, '1.5 KB'],
+    [104_857_600, '100.0 MB'],
+    [0.01 * 1048576, '10.2 KB'],
+  ])('%s -> %s', (bytes, text) => expect(formatBytes(bytes)).toBe(text));
+});
+
 describe('SelfProtection', () => {
   it('escalates one level per check while memory is over the limit, then lowers the rate further', () => {
     const { p, setMemory, changes } = setup();
     setMemory(5000);
     p.check();
     expect(p.state.level).toBe(1);
-    expect(p.state.reason).toMatch(/agent memory .* over the .* limit/);
+    expect(p.state.reason).toBe('agent memory 4.9 KB over the 1000 bytes limit');
     expect(p.effective().compression.enabled).toBe(false);
     p.check();
     expect(p.effective().analysis.enabled).toBe(false);
