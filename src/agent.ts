@@ -12,7 +12,7 @@ import { createPipeline } from './pipeline';
 import { startAdminServer } from './api/admin-server';
 import { BaselineStore } from './api/baselines';
 import { setConfigControl, setRuntime } from './api/runtime';
-import { installDefaultLogger, log } from './util/log';
+import { installDefaultLogger, log, quietedCounts } from './util/log';
 import { describeError } from './util/safe';
 
 export interface StartOptions {
@@ -39,6 +39,8 @@ export interface AgentStatus {
   traceBuffer: TraceBufferStats;
   exportQueue: ExportQueue['stats'] | undefined;
   analyzers: AnalyzerStatus[];
+  /** Repeating SDK warnings said once and then only counted (see util/log.ts), by kind. */
+  diagnostics: Record<string, number>;
 }
 
 let current: AgentHandle | undefined;
@@ -127,6 +129,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
       traceBuffer: pipeline.buffer.stats,
       exportQueue: queue?.stats,
       analyzers: analyzerRegistry.list(),
+      diagnostics: Object.fromEntries(quietedCounts),
     }),
     flush,
     shutdown() {
