@@ -182,6 +182,20 @@ function sendAndClose(res: ServerResponse, reply: AdminReply): void {
 const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 500 }, (req, res) => {
   handle(req, res).catch((err) => send(res, fail(500, String(err))));
 });
+// Requests Node refuses itself (too slow, malformed, headers too large) get the envelope too.
+server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  if (!socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [code, reason, why] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', `the request was not complete within ${REQUEST_TIMEOUT_MS} ms (headers within ${HEADERS_TIMEOUT_MS} ms)`]
+    : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+    : [400, 'Bad Request', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify(fail(code as number, why as string).body);
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+});
 server.maxConnections = MAX_CONNECTIONS;
 server.keepAliveTimeout = HEADERS_TIMEOUT_MS;
 server.timeout = REQUEST_TIMEOUT_MS * 2; // idle sockets

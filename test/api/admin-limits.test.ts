@@ -130,6 +130,13 @@ describe('admin API bounds', () => {
     expect(text).toMatch(/^HTTP\/1\.1 413/);
   });
 
+  it('answers a malformed request with 400 in the envelope', async () => {
+    const { text, socket } = await raw('THIS IS NOT HTTP\r\n\r\n', 3000);
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 400/);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).status).toBe('error');
+  });
+
   it('refuses a 10,000-deep body with 400, not a stack overflow', async () => {
     const deep = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
     const res = await fetch(admin + '/perf/config', { method: 'PATCH', headers: { authorization: `Bearer ${TOKEN}` }, body: deep });
@@ -166,7 +173,8 @@ describe('admin API bounds', () => {
     const started = Date.now();
     const { text, closed, socket } = await raw(patchHead(100, `Bearer ${TOKEN}`) + '{"sampling', 12_000);
     socket.destroy();
-    expect(closed || /^HTTP\/1\.1 408/.test(text)).toBe(true);
+    expect(text, `closed: ${closed}`).toMatch(/^HTTP\/1\.1 408/);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 'error', error: expect.stringContaining('not complete within 5000 ms'), metadata: { version: expect.any(String) } });
     expect(Date.now() - started).toBeLessThan(10_000);
   }, 15_000);
 
