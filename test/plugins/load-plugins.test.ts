@@ -38,6 +38,8 @@ beforeAll(() => {
   plugin('nothing.js', `module.exports = { version: 3, helpers: {} };`);
   plugin('empty-list.js', `exports.analyzers = [];`);
   plugin('number.js', `module.exports = 42;`);
+  plugin('proxy.js', `module.exports = new Proxy({}, { get() { throw new Error('proxy boom'); } });`);
+  plugin('getter-analyze.js', `exports.analyzers = [{ name: 'getter_analyze', get analyze() { throw new Error('getter boom'); } }];`);
   plugin('no-extension.js', `module.exports = ${ANALYZER('no_extension', 'no_extension')};`);
   plugin('node_modules/acme-perf-plugin/main.js', `module.exports = ${ANALYZER('acme', 'acme_finding')};`);
   writeFileSync(join(dir, 'node_modules/acme-perf-plugin/package.json'), JSON.stringify({ name: 'acme-perf-plugin', main: 'main.js' }));
@@ -135,6 +137,16 @@ describe('loadPlugins', () => {
     expect(names(registry)).toEqual(['half_good']);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toBe('PERF_AGENT_PLUGINS: "./half-good.js": expected "name" to be a short string of letters, digits and . _ - / @, got "no analyze here"');
+  });
+
+  it('skips a module whose exports throw when read (a Proxy), with one line naming the module, and goes on', () => {
+    const registry = new AnalyzerRegistry();
+    const problems = loadPlugins(['./proxy.js', './getter-analyze.js', './module-exports.js'], registry, dir);
+    expect(problems).toEqual([
+      `PERF_AGENT_PLUGINS: "./proxy.js" could not be read, skipped (its exports threw: proxy boom); ${EXPECTED}`,
+      'PERF_AGENT_PLUGINS: "./getter-analyze.js": reading the analyzer threw: getter boom',
+    ]);
+    expect(names(registry)).toEqual(['from_module_exports']);
   });
 
   it('returns no problems and registers nothing for an empty list', () => {
