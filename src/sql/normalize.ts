@@ -3,11 +3,27 @@
  * the process, and statements that differ only in literals, whitespace or comments normalize to
  * the same text, so they share a fingerprint.
  *
+ * The lexical rules are the statement's dialect's, exactly (see dialect.ts and lexemes.ts):
+ * where a literal ends is never guessed. When the text cannot be tokenized with certainty (an
+ * unterminated quote, comment or dollar quote, an unknown dialect, a text over the length
+ * bound), nothing of it is copied: failClosed keeps only its verb and table names.
+ *
  * This runs on every query span, so it is one left-to-right pass over char codes. Input that is
  * kept verbatim is copied as slices of the original; only literals, whitespace and comments
- * break a run. Lexical rules are PostgreSQL's; MySQL differences are handled where they do not
- * conflict. It never throws: an unterminated literal or comment simply runs to the end.
+ * break a run.
  */
+import type { SqlDialect } from './dialect';
+import { failClosed } from './fail-closed';
+import {
+  AMP, BACKTICK, COMMA_CH, DOLLAR, DOT, DQUOTE, HASH, LBRACKET, LPAREN, MINUS, QMARK, QUOTE,
+  RBRACKET, RPAREN, SEMI, SLASH, SPACE, STAR, UNTERMINATED, backslashStringEnd, charAt, digitsEnd,
+  dollarQuoteEnd, executableCommentBody, flatCommentEnd, isDigit, isMysqlDashComment, isSpace,
+  lineCommentEnd, nestedCommentEnd, numberEnd, pgContinuation, quotedIdentifierEnd,
+  standardStringEnd,
+} from './lexemes';
+
+/** Longer statements are not scanned at all (fail closed): the work per span stays bounded. */
+export const MAX_NORMALIZE_LENGTH = 512 * 1024;
 
 // Token kinds, as seen by the rules that look back at the previous token.
 const NONE = 0; // start of input, or after `;`
@@ -24,11 +40,6 @@ const V_NONE = 0;
 const V_EXPECT = 1; // after VALUES or after `,` between tuples: a `(` starts a tuple
 const V_TUPLE = 2; // inside a tuple
 const V_AFTER = 3; // a tuple just closed
-
-const TAB = 9, LF = 10, CR = 13, SPACE = 32;
-const DOLLAR = 36, AMP = 38, QUOTE = 39, DQUOTE = 34, BACKTICK = 96, BACKSLASH = 92;
-const LPAREN = 40, RPAREN = 41, STAR = 42, PLUS = 43, COMMA_CH = 44, MINUS = 45, DOT = 46;
-const SLASH = 47, COLON = 58, SEMI = 59, QMARK = 63, LBRACKET = 91, RBRACKET = 93, PIPE = 124;
 
 // ASCII word characters: 2 starts a word, 1 only continues one. A table lookup is cheaper
 // than a chain of range tests, and word characters are most of any statement.
@@ -51,8 +62,15 @@ const VALUE_KEYWORDS = new Set([
  * Also: `$1` parameters, identifiers (quoted or not) and casts are kept; `IN (...)` and
  * `ARRAY[...]` lists of values become one `?`; repeated identical `VALUES` tuples become one;
  * whitespace and comments become one space; a trailing `;` is dropped; keywords keep their case.
+ *
+ * PostgreSQL (the default): standard strings ('it''s', backslash ordinary), E'..', U&'..',
+ * N'..', B'..', X'..', $tag$..$tag$, nested block comments, "identifiers". MySQL/MariaDB:
+ * backslash escapes in '..' and "..", both strings; `identifiers`; # and `-- ` comments;
+ * /*! executable comments *\/ read as SQL. Unknown: only failClosed's summary.
  */
-export function normalizeSql(text: string): string {
+export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): string {
+  if (dialect === 'unknown' || text.length > MAX_NORMALIZE_LENGTH) return failClosed(text);
+  const mysql = dialect === 'mysql';
   const n = text.length;
   const out = new Output(text);
   let prev = NONE;
@@ -67,6 +85,7 @@ export function normalizeSql(text: string): string {
   let tupleMark = 0;
   let keepMark = 0; // output mark just after the first tuple
   let firstTuple: string | undefined;
+  let executable = false; // inside a MySQL /*! ... */ comment, whose body is SQL
 
   let i = 0;
   while (i < n) {
@@ -75,12 +94,14 @@ export function normalizeSql(text: string): string {
     let kind = OPERATOR;
 
     // Most frequent first: words, then spaces.
-    if (isWordStart(c)) {
+    if (isWordStart(c) || (mysql && c === DOLLAR)) {
       end = wordCharsEnd(text, end);
-      const quote = prefixedQuote(text, i, end);
+      const quote = prefixedQuote(text, i, end, mysql);
       if (quote > 0) {
-        // E'...' takes backslash escapes; B'', X'', N'', U&'' are plain strings with a prefix.
-        end = (c | 0x20) === 0x65 ? escapeStringEnd(text, quote + 1) : stringEnd(text, quote + 1);
+        end = mysql
+          ? backslashStringEnd(text, quote + 1, QUOTE)
+          : pgStringEnd(text, quote + 1, (c | 0x20) === 0x65);
+        if (end === UNTERMINATED) return failClosed(text);
         out.literal(i, end);
         kind = VALUE;
       } else {
@@ -97,16 +118,40 @@ export function normalizeSql(text: string): string {
       end = numberEnd(text, i);
       out.literal(i, end);
       kind = VALUE;
-    } else if (c === QUOTE) {
-      end = stringEnd(text, i + 1);
+    } else if (c === QUOTE || (mysql && c === DQUOTE)) {
+      end = mysql ? backslashStringEnd(text, i + 1, c) : pgStringEnd(text, i + 1, false);
+      if (end === UNTERMINATED) return failClosed(text);
       out.literal(i, end);
       kind = VALUE;
-    } else if (c === MINUS || c === SLASH) {
+    } else if (c === MINUS || c === SLASH || c === HASH || c === STAR) {
       const c1 = charAt(text, i + 1);
-      if ((c === MINUS && c1 === MINUS) || (c === SLASH && c1 === STAR)) {
-        end = c === MINUS ? lineCommentEnd(text, i + 2) : blockCommentEnd(text, i + 2);
-        out.separator(i, end);
-        i = end;
+      let comment = -2; // end of a comment starting here, or -2 for none
+      if (c === MINUS && c1 === MINUS) {
+        if (!mysql || isMysqlDashComment(text, i)) comment = lineCommentEnd(text, i + 2);
+      } else if (c === SLASH && c1 === STAR) {
+        if (!mysql) {
+          comment = nestedCommentEnd(text, i + 2);
+        } else {
+          const body = executableCommentBody(text, i);
+          // MySQL does not nest comments: another one inside an executable one is ambiguous.
+          if (executable) return failClosed(text);
+          if (body >= 0) {
+            executable = true;
+            comment = body;
+          } else {
+            comment = flatCommentEnd(text, i + 2);
+          }
+        }
+      } else if (c === HASH && mysql) {
+        comment = lineCommentEnd(text, i + 1);
+      } else if (c === STAR && c1 === SLASH && executable) {
+        executable = false;
+        comment = i + 2;
+      }
+      if (comment !== -2) {
+        if (comment === UNTERMINATED) return failClosed(text);
+        out.separator(i, comment);
+        i = comment;
         continue;
       }
       if (
@@ -118,20 +163,19 @@ export function normalizeSql(text: string): string {
         out.literal(i, end);
         kind = VALUE;
       }
-    } else if (c === DQUOTE || c === BACKTICK) {
-      end = quotedEnd(text, i + 1, c);
+    } else if (c === DQUOTE || (mysql && c === BACKTICK)) {
+      end = quotedIdentifierEnd(text, i + 1, c);
+      if (end === UNTERMINATED) return failClosed(text);
       kind = IDENT;
     } else if (c === DOLLAR) {
       if (isDigit(charAt(text, i + 1))) {
         end = digitsEnd(text, i + 1); // $1: a bind parameter, kept as is
         kind = VALUE;
       } else {
-        const q = dollarQuoteEnd(text, i);
-        if (q > 0) {
-          end = q;
-          out.literal(i, end);
-          kind = VALUE;
-        }
+        end = dollarQuoteEnd(text, i);
+        if (end === UNTERMINATED) return failClosed(text);
+        out.literal(i, end);
+        kind = VALUE;
       }
     } else if (c === LPAREN || c === LBRACKET) {
       kind = OPEN;
@@ -204,7 +248,25 @@ export function normalizeSql(text: string): string {
     }
     i = end;
   }
+  // An executable comment that never closed: its end, and so its body, is not certain.
+  if (executable) return failClosed(text);
   return out.finish();
+}
+
+/**
+ * End of a PostgreSQL string constant whose body starts at `i` (escape string when `escape`),
+ * including the parts it continues with after a newline, which keep its rules.
+ */
+function pgStringEnd(text: string, i: number, escape: boolean): number {
+  for (;;) {
+    const end = escape ? backslashStringEnd(text, i, QUOTE) : standardStringEnd(text, i);
+    if (end === UNTERMINATED) return end;
+    // Only an escape string's continuation differs from reading the next part on its own.
+    if (!escape) return end;
+    const next = pgContinuation(text, end);
+    if (next < 0) return end;
+    i = next + 1;
+  }
 }
 
 /** The normalized text, built from slices of the input plus `?` and single spaces. */
@@ -302,167 +364,24 @@ function wordIs(text: string, start: number, end: number, lower: string): boolea
   return true;
 }
 
-/** If the one-letter word text[start, end) prefixes a string (E, B, X, N, U&), its quote. */
-function prefixedQuote(text: string, start: number, end: number): number {
+/**
+ * If the one-letter word text[start, end) prefixes a string, the index of its quote.
+ * PostgreSQL: E'', B'', X'', N'', U&''. MySQL: B'', X'', N'' (charset introducers such as
+ * _utf8mb4 are ordinary words before an ordinary string).
+ */
+function prefixedQuote(text: string, start: number, end: number, mysql: boolean): number {
   if (end - start !== 1) return -1;
   const p = text.charCodeAt(start) | 0x20;
   const next = charAt(text, end);
-  if (next === QUOTE && (p === 0x65 || p === 0x62 || p === 0x78 || p === 0x6e)) return end;
-  if (p === 0x75 && next === AMP && charAt(text, end + 1) === QUOTE) return end + 1;
+  if (next === QUOTE && (p === 0x62 || p === 0x78 || p === 0x6e || (p === 0x65 && !mysql))) return end;
+  if (!mysql && p === 0x75 && next === AMP && charAt(text, end + 1) === QUOTE) return end + 1;
   return -1;
-}
-
-/**
- * End of a '...' string whose content starts at `i`. A backslash before a quote escapes it in
- * MySQL (and in PostgreSQL with standard_conforming_strings off) but not in standard
- * PostgreSQL. We take it as an escape unless the quote is followed by something that ends a
- * value, which keeps PostgreSQL's 'C:\' and MySQL's 'it\'s' both right.
- */
-function stringEnd(text: string, i: number): number {
-  const n = text.length;
-  const start = i;
-  for (;;) {
-    const q = text.indexOf("'", i);
-    if (q < 0) return n;
-    const next = charAt(text, q + 1);
-    if (oddBackslashesBefore(text, q, start) && !endsValue(next)) {
-      i = q + 1;
-    } else if (next === QUOTE) {
-      i = q + 2;
-    } else {
-      return q + 1;
-    }
-  }
-}
-
-function oddBackslashesBefore(text: string, q: number, start: number): boolean {
-  let k = q;
-  while (k > start && text.charCodeAt(k - 1) === BACKSLASH) k--;
-  return ((q - k) & 1) === 1;
-}
-
-function endsValue(c: number): boolean {
-  return (
-    c === -1 || isSpace(c) || c === RPAREN || c === COMMA_CH || c === SEMI || c === COLON ||
-    c === RBRACKET || c === PIPE
-  );
-}
-
-/** End of an E'...' string whose content starts at `i`. */
-function escapeStringEnd(text: string, i: number): number {
-  const n = text.length;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === BACKSLASH) {
-      i++;
-    } else if (c === QUOTE) {
-      if (charAt(text, i + 1) !== QUOTE) return i + 1;
-      i++;
-    }
-  }
-  return n;
-}
-
-/** End of a "..." or `...` identifier whose content starts at `i`; a doubled quote escapes. */
-function quotedEnd(text: string, i: number, quote: number): number {
-  const ch = quote === DQUOTE ? '"' : '`';
-  for (;;) {
-    const q = text.indexOf(ch, i);
-    if (q < 0) return text.length;
-    if (charAt(text, q + 1) !== quote) return q + 1;
-    i = q + 2;
-  }
-}
-
-/** End of `$tag$...$tag$` starting at the `$` at `i`, or -1 if no dollar quote opens there. */
-function dollarQuoteEnd(text: string, i: number): number {
-  const n = text.length;
-  let j = i + 1;
-  if (j < n && isWordStart(text.charCodeAt(j))) {
-    j++;
-    while (j < n && isWordChar(text.charCodeAt(j)) && text.charCodeAt(j) !== DOLLAR) j++;
-  }
-  if (j >= n || text.charCodeAt(j) !== DOLLAR) return -1;
-  const tag = text.slice(i, j + 1);
-  const close = text.indexOf(tag, j + 1);
-  return close < 0 ? n : close + tag.length;
-}
-
-function lineCommentEnd(text: string, i: number): number {
-  const n = text.length;
-  while (i < n && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i++;
-  return i;
-}
-
-/** End of a block comment whose body starts at `i`; PostgreSQL nests them. */
-function blockCommentEnd(text: string, i: number): number {
-  let depth = 1;
-  for (;;) {
-    const k = text.indexOf('*', i);
-    if (k < 0) return text.length;
-    if (k > i && text.charCodeAt(k - 1) === SLASH) {
-      depth++;
-      i = k + 1;
-    } else if (charAt(text, k + 1) === SLASH) {
-      if (--depth === 0) return k + 2;
-      i = k + 2;
-    } else {
-      i = k + 1;
-    }
-  }
-}
-
-/** End of a number starting at `i` (a digit or `.`): 42, 1_000, .5, 1.5e-3, 0x1F, 0b101, 0o17. */
-function numberEnd(text: string, i: number): number {
-  const radix = charAt(text, i + 1) | 0x20;
-  if (
-    text.charCodeAt(i) === 0x30 &&
-    (radix === 0x78 || radix === 0x62 || radix === 0x6f) &&
-    isAlnum(charAt(text, i + 2))
-  ) {
-    let j = i + 3;
-    while (isAlnum(charAt(text, j)) || charAt(text, j) === 0x5f) j++;
-    return j;
-  }
-  let j = digitsEnd(text, i);
-  if (charAt(text, j) === DOT && charAt(text, j + 1) !== DOT) j = digitsEnd(text, j + 1);
-  if ((charAt(text, j) | 0x20) === 0x65) {
-    let k = j + 1;
-    const sign = charAt(text, k);
-    if (sign === PLUS || sign === MINUS) k++;
-    if (isDigit(charAt(text, k))) j = digitsEnd(text, k);
-  }
-  return j;
-}
-
-function digitsEnd(text: string, i: number): number {
-  const n = text.length;
-  while (i < n && (isDigit(text.charCodeAt(i)) || text.charCodeAt(i) === 0x5f)) i++;
-  return i;
 }
 
 function wordCharsEnd(text: string, i: number): number {
   const n = text.length;
   while (i < n && isWordChar(text.charCodeAt(i))) i++;
   return i;
-}
-
-/** Space, tab, LF, vertical tab, form feed, CR. */
-function isSpace(c: number): boolean {
-  return c === SPACE || (c >= TAB && c <= CR);
-}
-
-/** The char code at `i`, or -1 past the end (so callers need no bounds check). */
-function charAt(text: string, i: number): number {
-  return i < text.length ? text.charCodeAt(i) : -1;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function isAlnum(c: number): boolean {
-  return isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
 }
 
 /** Letters, `_` and anything non-ASCII start identifiers, as in PostgreSQL. */
@@ -474,4 +393,3 @@ function isWordStart(c: number): boolean {
 function isWordChar(c: number): boolean {
   return c >= 0x80 || (c >= 0 && WORD_ASCII[c] !== 0);
 }
-

@@ -1,3 +1,4 @@
+import type { SqlDialect } from './dialect';
 import { fingerprint } from './fingerprint';
 import { normalizeSql } from './normalize';
 import { LruMap } from '../util/lru';
@@ -9,13 +10,22 @@ export interface NormalizedStatement {
   readonly fingerprint: string;
 }
 
+/** One raw text's results, by dialect: the same text reads differently in each (see dialect.ts). */
+interface Entry {
+  postgresql?: NormalizedStatement;
+  mysql?: NormalizedStatement;
+  unknown?: NormalizedStatement;
+}
+
 /**
- * Bounded LRU memo of `normalizeSql` + `fingerprint`, keyed by the raw statement. Applications
+ * Bounded LRU memo of `normalizeSql` + `fingerprint`, keyed by the raw statement and its dialect
+ * (one entry per raw text, holding a result per dialect, so a lookup hashes only the text that
+ * the driver already holds, never a concatenated key). Applications
  * send the same few texts over and over (a parameterized query is the same text every time),
  * so most spans are a Map lookup instead of a scan.
  */
 export class StatementCache {
-  private readonly entries: LruMap<string, NormalizedStatement>;
+  private readonly entries: LruMap<string, Entry>;
   private readonly maxEntries: number;
   private readonly maxKeyLength: number;
 
@@ -34,12 +44,14 @@ export class StatementCache {
     return this.entries.size;
   }
 
-  get(raw: string): NormalizedStatement {
-    if (raw.length > this.maxKeyLength || this.maxEntries === 0) return compute(raw);
-    const hit = this.entries.get(raw);
+  get(raw: string, dialect: SqlDialect = 'postgresql'): NormalizedStatement {
+    if (raw.length > this.maxKeyLength || this.maxEntries === 0) return compute(raw, dialect);
+    const entry = this.entries.get(raw); // made the newest, whichever dialect is asked for
+    const hit = entry?.[dialect];
     if (hit !== undefined) return hit;
-    const value = compute(raw);
-    this.entries.set(raw, value);
+    const value = compute(raw, dialect);
+    if (entry !== undefined) entry[dialect] = value;
+    else this.entries.set(raw, { [dialect]: value });
     return value;
   }
 
@@ -48,8 +60,8 @@ export class StatementCache {
   }
 }
 
-function compute(raw: string): NormalizedStatement {
-  const statement = normalizeSql(raw);
+function compute(raw: string, dialect: SqlDialect): NormalizedStatement {
+  const statement = normalizeSql(raw, dialect);
   // Frozen because cached results are shared by every caller.
   return Object.freeze({ statement, fingerprint: fingerprint(statement) });
 }

@@ -1,0 +1,215 @@
+/*
+ * Where a literal, quoted identifier or comment ends, per dialect. Each function takes the index
+ * just after the opening delimiter and returns the index just after the closing one, or
+ * UNTERMINATED when the input ends first: the caller must then fail closed, because the rest of
+ * the statement may be the inside of a literal.
+ *
+ * All of them are plain forward scans over char codes (indexOf for the common case of a long run
+ * without delimiters): no regular expression, no backtracking, linear in the input.
+ */
+
+export const UNTERMINATED = -1;
+
+export const TAB = 9, LF = 10, CR = 13, SPACE = 32;
+export const DQUOTE = 34, HASH = 35, DOLLAR = 36, AMP = 38, QUOTE = 39;
+export const LPAREN = 40, RPAREN = 41, STAR = 42, PLUS = 43, COMMA_CH = 44, MINUS = 45, DOT = 46;
+export const SLASH = 47, SEMI = 59, QMARK = 63, LBRACKET = 91, BACKSLASH = 92, RBRACKET = 93;
+export const BACKTICK = 96, BANG = 33;
+
+/**
+ * PostgreSQL `'…'` with standard_conforming_strings on (the default since 9.1): a doubled quote
+ * is a quote, a backslash is an ordinary character. Also `N'…'`, `B'…'`, `X'…'` and `U&'…'`,
+ * whose bodies end the same way.
+ */
+export function standardStringEnd(text: string, i: number): number {
+  for (;;) {
+    const q = text.indexOf("'", i);
+    if (q < 0) return UNTERMINATED;
+    if (charAt(text, q + 1) !== QUOTE) return q + 1;
+    i = q + 2;
+  }
+}
+
+/**
+ * A string in which a backslash escapes the next character, whatever it is, and a doubled quote
+ * is a quote: PostgreSQL's `E'…'`, and every MySQL/MariaDB string (`'…'` and `"…"`, with the
+ * server's default sql_mode, that is without NO_BACKSLASH_ESCAPES).
+ */
+export function backslashStringEnd(text: string, i: number, quote: number): number {
+  const n = text.length;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) {
+      i++;
+    } else if (c === quote) {
+      if (charAt(text, i + 1) !== quote) return i + 1;
+      i++;
+    }
+  }
+  return UNTERMINATED;
+}
+
+/**
+ * PostgreSQL joins two string constants separated only by whitespace that holds a newline (and
+ * `--` comments after that newline) into one, and the second part is read with the first part's
+ * rules: `E'a'<newline>'b\'c'` is one escape string. Returns the index of the continuing quote,
+ * or -1 when the string does not continue.
+ */
+export function pgContinuation(text: string, i: number): number {
+  const n = text.length;
+  while (i < n && isHorizontalSpace(text.charCodeAt(i))) i++;
+  if (i >= n || (text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR)) return -1;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+    } else if (c === MINUS && charAt(text, i + 1) === MINUS) {
+      i = lineCommentEnd(text, i + 2);
+    } else {
+      break;
+    }
+  }
+  return charAt(text, i) === QUOTE ? i : -1;
+}
+
+/** A `"…"` or `` `…` `` identifier: a doubled delimiter stands for itself. */
+export function quotedIdentifierEnd(text: string, i: number, quote: number): number {
+  const ch = quote === DQUOTE ? '"' : '`';
+  for (;;) {
+    const q = text.indexOf(ch, i);
+    if (q < 0) return UNTERMINATED;
+    if (charAt(text, q + 1) !== quote) return q + 1;
+    i = q + 2;
+  }
+}
+
+/**
+ * `$tag$…$tag$` or `$$…$$` starting at the `$` at `i` (PostgreSQL). The tag is a letter or `_`
+ * then letters, digits or `_` (no `$`). Returns UNTERMINATED for a dollar quote that never
+ * closes and for a `$` that opens neither a quote nor a `$n` parameter (a syntax error to the
+ * server, but still text that could be part of a literal).
+ */
+export function dollarQuoteEnd(text: string, i: number): number {
+  const n = text.length;
+  let j = i + 1;
+  if (j < n && isTagStart(text.charCodeAt(j))) {
+    j++;
+    while (j < n && isTagChar(text.charCodeAt(j))) j++;
+  }
+  if (j >= n || text.charCodeAt(j) !== DOLLAR) return UNTERMINATED;
+  const close = text.indexOf(text.slice(i, j + 1), j + 1);
+  return close < 0 ? UNTERMINATED : close + (j + 1 - i);
+}
+
+export function lineCommentEnd(text: string, i: number): number {
+  const n = text.length;
+  while (i < n && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i++;
+  return i;
+}
+
+/** PostgreSQL block comments nest: `/* a /* b *\/ still comment *\/`. Body starts at `i`. */
+export function nestedCommentEnd(text: string, i: number): number {
+  let depth = 1;
+  for (;;) {
+    const k = text.indexOf('*', i);
+    if (k < 0) return UNTERMINATED;
+    if (k > i && text.charCodeAt(k - 1) === SLASH) {
+      depth++;
+      i = k + 1;
+    } else if (charAt(text, k + 1) === SLASH) {
+      if (--depth === 0) return k + 2;
+      i = k + 2;
+    } else {
+      i = k + 1;
+    }
+  }
+}
+
+/** MySQL block comments do not nest: the first `*\/` ends them. Body starts at `i`. */
+export function flatCommentEnd(text: string, i: number): number {
+  const k = text.indexOf('*/', i);
+  return k < 0 ? UNTERMINATED : k + 2;
+}
+
+/**
+ * MySQL's `-- ` comment needs whitespace or a control character after the dashes (or the end of
+ * the input); `1--1` is one minus minus one.
+ */
+export function isMysqlDashComment(text: string, i: number): boolean {
+  if (charAt(text, i + 1) !== MINUS) return false;
+  const c = charAt(text, i + 2);
+  return c === -1 || c <= SPACE;
+}
+
+/**
+ * MySQL executable comments: `/*!` or MariaDB's `/*M!`, then an optional version number. Their
+ * body is SQL the server runs, so it is read as SQL (its literals replaced), not dropped as a
+ * comment. Returns the index where the body starts, or -1.
+ */
+export function executableCommentBody(text: string, i: number): number {
+  let j = i + 2;
+  if (charAt(text, j) === 0x4d) j++; // M
+  if (charAt(text, j) !== BANG) return -1;
+  j++;
+  while (isDigit(charAt(text, j))) j++;
+  return j;
+}
+
+/** End of a number starting at `i` (a digit or `.`): 42, 1_000, .5, 1.5e-3, 0x1F, 0b101, 0o17. */
+export function numberEnd(text: string, i: number): number {
+  const radix = charAt(text, i + 1) | 0x20;
+  if (
+    text.charCodeAt(i) === 0x30 &&
+    (radix === 0x78 || radix === 0x62 || radix === 0x6f) &&
+    isAlnum(charAt(text, i + 2))
+  ) {
+    let j = i + 3;
+    while (isAlnum(charAt(text, j)) || charAt(text, j) === 0x5f) j++;
+    return j;
+  }
+  let j = digitsEnd(text, i);
+  if (charAt(text, j) === DOT && charAt(text, j + 1) !== DOT) j = digitsEnd(text, j + 1);
+  if ((charAt(text, j) | 0x20) === 0x65) {
+    let k = j + 1;
+    const sign = charAt(text, k);
+    if (sign === PLUS || sign === MINUS) k++;
+    if (isDigit(charAt(text, k))) j = digitsEnd(text, k);
+  }
+  return j;
+}
+
+export function digitsEnd(text: string, i: number): number {
+  const n = text.length;
+  while (i < n && (isDigit(text.charCodeAt(i)) || text.charCodeAt(i) === 0x5f)) i++;
+  return i;
+}
+
+/** The char code at `i`, or -1 past the end (so callers need no bounds check). */
+export function charAt(text: string, i: number): number {
+  return i < text.length ? text.charCodeAt(i) : -1;
+}
+
+/** Space, tab, LF, vertical tab, form feed, CR. */
+export function isSpace(c: number): boolean {
+  return c === SPACE || (c >= TAB && c <= CR);
+}
+
+function isHorizontalSpace(c: number): boolean {
+  return c === SPACE || c === TAB || c === 12;
+}
+
+export function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+export function isAlnum(c: number): boolean {
+  return isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+}
+
+function isTagStart(c: number): boolean {
+  return c >= 0x80 || c === 0x5f || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+}
+
+function isTagChar(c: number): boolean {
+  return isTagStart(c) || isDigit(c);
+}
