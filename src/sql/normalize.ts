@@ -109,9 +109,13 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       }
     } else if (isSpace(c)) {
       while (end < n && isSpace(text.charCodeAt(end))) end++;
-      // A lone space that is already in the right place stays in the verbatim run: most
-      // statements are written with single spaces, and every break in a run costs a slice.
-      if (c !== SPACE || end !== i + 1 || !out.canKeepSpace(i)) out.separator(i, end);
+      // No space before `)`, `]` or `,` (nor after `(` or `[`, see Output): `( 'x' )` and
+      // `('x')` are one shape, and pg's escapeLiteral puts a space before an E'' string only
+      // when the value holds a backslash. A lone space that is already in the right place stays
+      // in the verbatim run: most statements are written with single spaces, and every break
+      // in a run costs a slice.
+      if (closesGroup(charAt(text, end))) out.skip(i, end);
+      else if (c !== SPACE || end !== i + 1 || !out.canKeepSpace(i)) out.separator(i, end);
       i = end;
       continue;
     } else if (isDigit(c) || (c === DOT && isDigit(charAt(text, i + 1)))) {
@@ -150,7 +154,8 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       }
       if (comment !== -2) {
         if (comment === UNTERMINATED) return failClosed(text);
-        out.separator(i, comment);
+        if (closesGroup(charAt(text, comment))) out.skip(i, comment);
+        else out.separator(i, comment);
         i = comment;
         continue;
       }
@@ -208,6 +213,7 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       listClose = c === LPAREN ? RPAREN : RBRACKET;
       listItems = 0;
     } else if (kind === CLOSE) {
+      out.trimSpace(i);
       if (listMark >= 0 && listItems > 0 && c === listClose) out.rewind(listMark, i, '?');
       listMark = -1;
       if (c === RPAREN && depth > 0) depth--;
@@ -226,6 +232,7 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
         values = V_NONE;
       }
     } else if (kind === COMMA) {
+      out.trimSpace(i);
       if (values === V_AFTER) values = V_EXPECT;
       else if (values === V_EXPECT) values = V_NONE;
     } else {
@@ -255,14 +262,13 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
 
 /**
  * End of a PostgreSQL string constant whose body starts at `i` (escape string when `escape`),
- * including the parts it continues with after a newline, which keep its rules.
+ * including the parts it continues with after a newline: they keep its rules (which matters for
+ * E'' strings) and are one constant, so one `?`.
  */
 function pgStringEnd(text: string, i: number, escape: boolean): number {
   for (;;) {
     const end = escape ? backslashStringEnd(text, i, QUOTE) : standardStringEnd(text, i);
     if (end === UNTERMINATED) return end;
-    // Only an escape string's continuation differs from reading the next part on its own.
-    if (!escape) return end;
     const next = pgContinuation(text, end);
     if (next < 0) return end;
     i = next + 1;
@@ -274,6 +280,7 @@ class Output {
   private readonly parts: string[] = [];
   private from = 0; // start of the input run not yet copied
   private spaced = false; // the output so far ends with a space
+  private opened = false; // the output so far ends with `(` or `[`: no space after it
 
   constructor(private readonly text: string) {}
 
@@ -287,20 +294,39 @@ class Output {
     this.copy(start);
     this.parts.push('?');
     this.spaced = false;
+    this.opened = false;
     this.from = end;
   }
 
-  /** Whether a single space at `i` can be copied as it is: something precedes it, not a space. */
+  /**
+   * Whether a single space at `i` can be copied as it is: something precedes it that is neither
+   * a space nor an opening bracket.
+   */
   canKeepSpace(i: number): boolean {
-    return this.from < i || (this.parts.length > 0 && !this.spaced);
+    if (this.from < i) return !opensGroup(this.text.charCodeAt(i - 1));
+    return this.parts.length > 0 && !this.spaced && !this.opened;
   }
 
   separator(start: number, end: number): void {
     this.copy(start);
-    if (this.parts.length > 0 && !this.spaced) {
+    if (this.parts.length > 0 && !this.spaced && !this.opened) {
       this.parts.push(' ');
       this.spaced = true;
     }
+    this.from = end;
+  }
+
+  /** Before `)`, `]` or `,` at `i`: drops the space a comment left just before it. */
+  trimSpace(i: number): void {
+    if (this.from === i && this.spaced && this.parts[this.parts.length - 1] === ' ') {
+      this.parts.pop();
+      this.spaced = false;
+    }
+  }
+
+  /** Drops input[start, end) (whitespace or a comment) without a separator. */
+  skip(start: number, end: number): void {
+    this.copy(start);
     this.from = end;
   }
 
@@ -309,6 +335,7 @@ class Output {
     this.parts.length = mark;
     if (replacement !== undefined) this.parts.push(replacement);
     this.spaced = false;
+    this.opened = false; // the output now ends with the `?` of a list or the `)` of a tuple
     this.from = resume;
   }
 
@@ -344,10 +371,20 @@ class Output {
     if (end > this.from) {
       this.parts.push(this.text.slice(this.from, end));
       // The run may end with a space that canKeepSpace let through.
-      this.spaced = this.text.charCodeAt(end - 1) === SPACE;
+      const last = this.text.charCodeAt(end - 1);
+      this.spaced = last === SPACE;
+      this.opened = opensGroup(last);
     }
     this.from = end;
   }
+}
+
+function opensGroup(c: number): boolean {
+  return c === LPAREN || c === LBRACKET;
+}
+
+function closesGroup(c: number): boolean {
+  return c === RPAREN || c === RBRACKET || c === COMMA_CH;
 }
 
 function expectsValue(prev: number, text: string, wordStart: number, wordEnd: number): boolean {
