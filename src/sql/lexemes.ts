@@ -10,44 +10,8 @@
 
 export const UNTERMINATED = -1;
 
-export const TAB = 9, LF = 10, CR = 13, SPACE = 32;
-export const DQUOTE = 34, HASH = 35, DOLLAR = 36, AMP = 38, QUOTE = 39;
-export const LPAREN = 40, RPAREN = 41, STAR = 42, PLUS = 43, COMMA_CH = 44, MINUS = 45, DOT = 46;
-export const SLASH = 47, SEMI = 59, QMARK = 63, LBRACKET = 91, BACKSLASH = 92, RBRACKET = 93;
-export const BACKTICK = 96, BANG = 33;
-
-/**
- * PostgreSQL `'…'` with standard_conforming_strings on (the default since 9.1): a doubled quote
- * is a quote, a backslash is an ordinary character. Also `N'…'`, `B'…'`, `X'…'` and `U&'…'`,
- * whose bodies end the same way.
- */
-export function standardStringEnd(text: string, i: number): number {
-  for (;;) {
-    const q = text.indexOf("'", i);
-    if (q < 0) return UNTERMINATED;
-    if (charAt(text, q + 1) !== QUOTE) return q + 1;
-    i = q + 2;
-  }
-}
-
-/**
- * A string in which a backslash escapes the next character, whatever it is, and a doubled quote
- * is a quote: PostgreSQL's `E'…'`, and every MySQL/MariaDB string (`'…'` and `"…"`, with the
- * server's default sql_mode, that is without NO_BACKSLASH_ESCAPES).
- */
-export function backslashStringEnd(text: string, i: number, quote: number): number {
-  const n = text.length;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === BACKSLASH) {
-      i++;
-    } else if (c === quote) {
-      if (charAt(text, i + 1) !== quote) return i + 1;
-      i++;
-    }
-  }
-  return UNTERMINATED;
-}
+const TAB = 9, LF = 10, CR = 13, SPACE = 32, BANG = 33, DQUOTE = 34, DOLLAR = 36, QUOTE = 39;
+const MINUS = 45, SLASH = 47;
 
 /**
  * PostgreSQL joins two string constants separated only by whitespace that holds a newline (and
@@ -155,35 +119,6 @@ export function executableCommentBody(text: string, i: number): number {
   return j;
 }
 
-/** End of a number starting at `i` (a digit or `.`): 42, 1_000, .5, 1.5e-3, 0x1F, 0b101, 0o17. */
-export function numberEnd(text: string, i: number): number {
-  const radix = charAt(text, i + 1) | 0x20;
-  if (
-    text.charCodeAt(i) === 0x30 &&
-    (radix === 0x78 || radix === 0x62 || radix === 0x6f) &&
-    isAlnum(charAt(text, i + 2))
-  ) {
-    let j = i + 3;
-    while (isAlnum(charAt(text, j)) || charAt(text, j) === 0x5f) j++;
-    return j;
-  }
-  let j = digitsEnd(text, i);
-  if (charAt(text, j) === DOT && charAt(text, j + 1) !== DOT) j = digitsEnd(text, j + 1);
-  if ((charAt(text, j) | 0x20) === 0x65) {
-    let k = j + 1;
-    const sign = charAt(text, k);
-    if (sign === PLUS || sign === MINUS) k++;
-    if (isDigit(charAt(text, k))) j = digitsEnd(text, k);
-  }
-  return j;
-}
-
-export function digitsEnd(text: string, i: number): number {
-  const n = text.length;
-  while (i < n && (isDigit(text.charCodeAt(i)) || text.charCodeAt(i) === 0x5f)) i++;
-  return i;
-}
-
 /** The char code at `i`, or -1 past the end (so callers need no bounds check). */
 export function charAt(text: string, i: number): number {
   return i < text.length ? text.charCodeAt(i) : -1;
@@ -200,10 +135,6 @@ function isHorizontalSpace(c: number): boolean {
 
 export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-export function isAlnum(c: number): boolean {
-  return isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
 }
 
 function isTagStart(c: number): boolean {

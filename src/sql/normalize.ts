@@ -15,12 +15,15 @@
 import type { SqlDialect } from './dialect';
 import { failClosed } from './fail-closed';
 import {
-  AMP, BACKTICK, COMMA_CH, DOLLAR, DOT, DQUOTE, HASH, LBRACKET, LPAREN, MINUS, QMARK, QUOTE,
-  RBRACKET, RPAREN, SEMI, SLASH, SPACE, STAR, UNTERMINATED, backslashStringEnd, charAt, digitsEnd,
-  dollarQuoteEnd, executableCommentBody, flatCommentEnd, isDigit, isMysqlDashComment, isSpace,
-  lineCommentEnd, nestedCommentEnd, numberEnd, pgContinuation, quotedIdentifierEnd,
-  standardStringEnd,
+  UNTERMINATED, dollarQuoteEnd, executableCommentBody, flatCommentEnd, isMysqlDashComment,
+  lineCommentEnd, nestedCommentEnd, pgContinuation, quotedIdentifierEnd,
 } from './lexemes';
+
+// Char codes as local constants: imported ones would be property loads on the hot path
+// (CommonJS exports are assigned twice, so the engine cannot fold them).
+const TAB = 9, LF = 10, CR = 13, SPACE = 32, PLUS = 43, BACKSLASH = 92, DQUOTE = 34, HASH = 35, DOLLAR = 36, AMP = 38, QUOTE = 39;
+const LPAREN = 40, RPAREN = 41, STAR = 42, COMMA_CH = 44, MINUS = 45, DOT = 46, SLASH = 47;
+const SEMI = 59, QMARK = 63, LBRACKET = 91, RBRACKET = 93, BACKTICK = 96;
 
 /** Longer statements are not scanned at all (fail closed): the work per span stays bounded. */
 export const MAX_NORMALIZE_LENGTH = 512 * 1024;
@@ -88,7 +91,9 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
   let executable = false; // inside a MySQL /*! ... */ comment, whose body is SQL
 
   let i = 0;
-  while (i < n) {
+  // Every uncertainty leaves the loop for the one call of failClosed after it (calls inside the
+  // loop would each be inlined into it, and crowd out the small helpers that need to be).
+  scan: while (i < n) {
     const c = text.charCodeAt(i);
     let end = i + 1;
     let kind = OPERATOR;
@@ -101,7 +106,7 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
         end = mysql
           ? backslashStringEnd(text, quote + 1, QUOTE)
           : pgStringEnd(text, quote + 1, (c | 0x20) === 0x65);
-        if (end === UNTERMINATED) return failClosed(text);
+        if (end === UNTERMINATED) break scan;
         out.literal(i, end);
         kind = VALUE;
       } else {
@@ -109,13 +114,10 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       }
     } else if (isSpace(c)) {
       while (end < n && isSpace(text.charCodeAt(end))) end++;
-      // No space before `)`, `]` or `,` (nor after `(` or `[`, see Output): `( 'x' )` and
-      // `('x')` are one shape, and pg's escapeLiteral puts a space before an E'' string only
-      // when the value holds a backslash. A lone space that is already in the right place stays
-      // in the verbatim run: most statements are written with single spaces, and every break
-      // in a run costs a slice.
-      if (closesGroup(charAt(text, end))) out.skip(i, end);
-      else if (c !== SPACE || end !== i + 1 || !out.canKeepSpace(i)) out.separator(i, end);
+      // A lone space that is already in the right place stays in the verbatim run: most
+      // statements are written with single spaces, and every break in a run costs a slice.
+      // No space follows `(` or `[` (see Output).
+      if (c !== SPACE || end !== i + 1 || !out.canKeepSpace(i)) out.separator(i, end);
       i = end;
       continue;
     } else if (isDigit(c) || (c === DOT && isDigit(charAt(text, i + 1)))) {
@@ -124,41 +126,20 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       kind = VALUE;
     } else if (c === QUOTE || (mysql && c === DQUOTE)) {
       end = mysql ? backslashStringEnd(text, i + 1, c) : pgStringEnd(text, i + 1, false);
-      if (end === UNTERMINATED) return failClosed(text);
+      if (end === UNTERMINATED) break scan;
       out.literal(i, end);
       kind = VALUE;
     } else if (c === MINUS || c === SLASH || c === HASH || c === STAR) {
-      const c1 = charAt(text, i + 1);
-      let comment = -2; // end of a comment starting here, or -2 for none
-      if (c === MINUS && c1 === MINUS) {
-        if (!mysql || isMysqlDashComment(text, i)) comment = lineCommentEnd(text, i + 2);
-      } else if (c === SLASH && c1 === STAR) {
-        if (!mysql) {
-          comment = nestedCommentEnd(text, i + 2);
-        } else {
-          const body = executableCommentBody(text, i);
-          // MySQL does not nest comments: another one inside an executable one is ambiguous.
-          if (executable) return failClosed(text);
-          if (body >= 0) {
-            executable = true;
-            comment = body;
-          } else {
-            comment = flatCommentEnd(text, i + 2);
-          }
-        }
-      } else if (c === HASH && mysql) {
-        comment = lineCommentEnd(text, i + 1);
-      } else if (c === STAR && c1 === SLASH && executable) {
-        executable = false;
-        comment = i + 2;
-      }
-      if (comment !== -2) {
-        if (comment === UNTERMINATED) return failClosed(text);
-        if (closesGroup(charAt(text, comment))) out.skip(i, comment);
-        else out.separator(i, comment);
+      const comment = commentEnd(text, i, c, mysql, executable);
+      if (comment !== NO_COMMENT) {
+        if (comment === UNTERMINATED) break scan;
+        // Executable comments open and close here (commentEnd has checked which it is).
+        if (mysql && c !== MINUS && c !== HASH) executable = c === SLASH ? executableCommentBody(text, i) >= 0 : false;
+        out.separator(i, comment);
         i = comment;
         continue;
       }
+      const c1 = charAt(text, i + 1);
       if (
         c === MINUS &&
         (isDigit(c1) || (c1 === DOT && isDigit(charAt(text, i + 2)))) &&
@@ -170,7 +151,7 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       }
     } else if (c === DQUOTE || (mysql && c === BACKTICK)) {
       end = quotedIdentifierEnd(text, i + 1, c);
-      if (end === UNTERMINATED) return failClosed(text);
+      if (end === UNTERMINATED) break scan;
       kind = IDENT;
     } else if (c === DOLLAR) {
       if (isDigit(charAt(text, i + 1))) {
@@ -178,7 +159,7 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
         kind = VALUE;
       } else {
         end = dollarQuoteEnd(text, i);
-        if (end === UNTERMINATED) return failClosed(text);
+        if (end === UNTERMINATED) break scan;
         out.literal(i, end);
         kind = VALUE;
       }
@@ -213,7 +194,6 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       listClose = c === LPAREN ? RPAREN : RBRACKET;
       listItems = 0;
     } else if (kind === CLOSE) {
-      out.trimSpace(i);
       if (listMark >= 0 && listItems > 0 && c === listClose) out.rewind(listMark, i, '?');
       listMark = -1;
       if (c === RPAREN && depth > 0) depth--;
@@ -232,7 +212,6 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
         values = V_NONE;
       }
     } else if (kind === COMMA) {
-      out.trimSpace(i);
       if (values === V_AFTER) values = V_EXPECT;
       else if (values === V_EXPECT) values = V_NONE;
     } else {
@@ -255,9 +234,35 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
     }
     i = end;
   }
-  // An executable comment that never closed: its end, and so its body, is not certain.
-  if (executable) return failClosed(text);
+  // Stopped early (uncertain), or an executable comment never closed (its body's end unknown).
+  if (i < n || executable) return failClosed(text);
   return out.finish();
+}
+
+const NO_COMMENT = -2;
+
+/**
+ * End of the comment that starts at `i` with `c` (`-`, `/`, `#` or `*`), UNTERMINATED, or
+ * NO_COMMENT. PostgreSQL: `--`, nested `/* *\/`. MySQL: `-- `, `#`, flat `/* *\/`; for an
+ * executable comment (`/*!`, `/*M!`) only its opening marker, and its closing `*\/`, are the
+ * comment (its body is SQL). Kept out of the main loop, which is hot and already long.
+ */
+function commentEnd(text: string, i: number, c: number, mysql: boolean, executable: boolean): number {
+  const c1 = charAt(text, i + 1);
+  if (c === MINUS) {
+    if (c1 !== MINUS || (mysql && !isMysqlDashComment(text, i))) return NO_COMMENT;
+    return lineCommentEnd(text, i + 2);
+  }
+  if (c === SLASH) {
+    if (c1 !== STAR) return NO_COMMENT;
+    if (!mysql) return nestedCommentEnd(text, i + 2);
+    // MySQL does not nest comments: another one inside an executable one is ambiguous.
+    if (executable) return UNTERMINATED;
+    const body = executableCommentBody(text, i);
+    return body >= 0 ? body : flatCommentEnd(text, i + 2);
+  }
+  if (c === HASH) return mysql ? lineCommentEnd(text, i + 1) : NO_COMMENT;
+  return executable && c1 === SLASH ? i + 2 : NO_COMMENT; // `*/` closing an executable comment
 }
 
 /**
@@ -269,6 +274,9 @@ function pgStringEnd(text: string, i: number, escape: boolean): number {
   for (;;) {
     const end = escape ? backslashStringEnd(text, i, QUOTE) : standardStringEnd(text, i);
     if (end === UNTERMINATED) return end;
+    // Most strings are followed by `,`, `)` or a space; only whitespace can lead to a continuation.
+    const after = charAt(text, end);
+    if (after !== SPACE && after !== LF && after !== TAB && after !== CR) return end;
     const next = pgContinuation(text, end);
     if (next < 0) return end;
     i = next + 1;
@@ -280,7 +288,6 @@ class Output {
   private readonly parts: string[] = [];
   private from = 0; // start of the input run not yet copied
   private spaced = false; // the output so far ends with a space
-  private opened = false; // the output so far ends with `(` or `[`: no space after it
 
   constructor(private readonly text: string) {}
 
@@ -294,39 +301,26 @@ class Output {
     this.copy(start);
     this.parts.push('?');
     this.spaced = false;
-    this.opened = false;
     this.from = end;
   }
 
   /**
    * Whether a single space at `i` can be copied as it is: something precedes it that is neither
-   * a space nor an opening bracket.
+   * a space nor an opening bracket. No space after `(` or `[`: `( 'x')` and `('x')` are one
+   * shape, and pg's escapeLiteral puts a space before its E'' strings (values that hold a
+   * backslash) and not before its '' strings.
    */
   canKeepSpace(i: number): boolean {
     if (this.from < i) return !opensGroup(this.text.charCodeAt(i - 1));
-    return this.parts.length > 0 && !this.spaced && !this.opened;
+    return this.parts.length > 0 && !this.spaced && !this.endsOpen();
   }
 
   separator(start: number, end: number): void {
     this.copy(start);
-    if (this.parts.length > 0 && !this.spaced && !this.opened) {
+    if (this.parts.length > 0 && !this.spaced && !this.endsOpen()) {
       this.parts.push(' ');
       this.spaced = true;
     }
-    this.from = end;
-  }
-
-  /** Before `)`, `]` or `,` at `i`: drops the space a comment left just before it. */
-  trimSpace(i: number): void {
-    if (this.from === i && this.spaced && this.parts[this.parts.length - 1] === ' ') {
-      this.parts.pop();
-      this.spaced = false;
-    }
-  }
-
-  /** Drops input[start, end) (whitespace or a comment) without a separator. */
-  skip(start: number, end: number): void {
-    this.copy(start);
     this.from = end;
   }
 
@@ -335,7 +329,6 @@ class Output {
     this.parts.length = mark;
     if (replacement !== undefined) this.parts.push(replacement);
     this.spaced = false;
-    this.opened = false; // the output now ends with the `?` of a list or the `)` of a tuple
     this.from = resume;
   }
 
@@ -367,13 +360,17 @@ class Output {
     return e === s.length ? s : s.slice(0, e);
   }
 
+  /** Whether the output so far ends with `(` or `[` (no space after them). */
+  private endsOpen(): boolean {
+    const last = this.parts[this.parts.length - 1];
+    return last !== undefined && opensGroup(last.charCodeAt(last.length - 1));
+  }
+
   private copy(end: number): void {
     if (end > this.from) {
       this.parts.push(this.text.slice(this.from, end));
       // The run may end with a space that canKeepSpace let through.
-      const last = this.text.charCodeAt(end - 1);
-      this.spaced = last === SPACE;
-      this.opened = opensGroup(last);
+      this.spaced = this.text.charCodeAt(end - 1) === SPACE;
     }
     this.from = end;
   }
@@ -381,10 +378,6 @@ class Output {
 
 function opensGroup(c: number): boolean {
   return c === LPAREN || c === LBRACKET;
-}
-
-function closesGroup(c: number): boolean {
-  return c === RPAREN || c === RBRACKET || c === COMMA_CH;
 }
 
 function expectsValue(prev: number, text: string, wordStart: number, wordEnd: number): boolean {
@@ -429,4 +422,88 @@ function isWordStart(c: number): boolean {
 /** Identifiers continue with those, digits and `$`. */
 function isWordChar(c: number): boolean {
   return c >= 0x80 || (c >= 0 && WORD_ASCII[c] !== 0);
+}
+
+// The scanners of the common tokens live here, not in lexemes.ts: a call to an imported function
+// goes through the module's exports object, which costs on the hottest path.
+
+/**
+ * PostgreSQL `'…'` with standard_conforming_strings on (the default since 9.1): a doubled quote
+ * is a quote, a backslash is an ordinary character. Also `N'…'`, `B'…'`, `X'…'` and `U&'…'`,
+ * whose bodies end the same way.
+ */
+function standardStringEnd(text: string, i: number): number {
+  for (;;) {
+    const q = text.indexOf("'", i);
+    if (q < 0) return UNTERMINATED;
+    if (charAt(text, q + 1) !== QUOTE) return q + 1;
+    i = q + 2;
+  }
+}
+
+/**
+ * A string in which a backslash escapes the next character, whatever it is, and a doubled quote
+ * is a quote: PostgreSQL's `E'…'`, and every MySQL/MariaDB string (`'…'` and `"…"`, with the
+ * server's default sql_mode, that is without NO_BACKSLASH_ESCAPES).
+ */
+function backslashStringEnd(text: string, i: number, quote: number): number {
+  const n = text.length;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) {
+      i++;
+    } else if (c === quote) {
+      if (charAt(text, i + 1) !== quote) return i + 1;
+      i++;
+    }
+  }
+  return UNTERMINATED;
+}
+
+/** End of a number starting at `i` (a digit or `.`): 42, 1_000, .5, 1.5e-3, 0x1F, 0b101, 0o17. */
+function numberEnd(text: string, i: number): number {
+  const radix = charAt(text, i + 1) | 0x20;
+  if (
+    text.charCodeAt(i) === 0x30 &&
+    (radix === 0x78 || radix === 0x62 || radix === 0x6f) &&
+    isAlnum(charAt(text, i + 2))
+  ) {
+    let j = i + 3;
+    while (isAlnum(charAt(text, j)) || charAt(text, j) === 0x5f) j++;
+    return j;
+  }
+  let j = digitsEnd(text, i);
+  if (charAt(text, j) === DOT && charAt(text, j + 1) !== DOT) j = digitsEnd(text, j + 1);
+  if ((charAt(text, j) | 0x20) === 0x65) {
+    let k = j + 1;
+    const sign = charAt(text, k);
+    if (sign === PLUS || sign === MINUS) k++;
+    if (isDigit(charAt(text, k))) j = digitsEnd(text, k);
+  }
+  return j;
+}
+
+function digitsEnd(text: string, i: number): number {
+  const n = text.length;
+  while (i < n && (isDigit(text.charCodeAt(i)) || text.charCodeAt(i) === 0x5f)) i++;
+  return i;
+}
+
+function isAlnum(c: number): boolean {
+  return isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+}
+
+
+/** Space, tab, LF, vertical tab, form feed, CR. */
+function isSpace(c: number): boolean {
+  return c === SPACE || (c >= TAB && c <= CR);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** The char code at `i`, or -1 past the end (so callers need no bounds check). */
+function charAt(text: string, i: number): number {
+  return i < text.length ? text.charCodeAt(i) : -1;
 }
