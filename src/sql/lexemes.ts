@@ -36,17 +36,6 @@ export function pgContinuation(text: string, i: number): number {
   return charAt(text, i) === QUOTE ? i : -1;
 }
 
-/** A `"…"` or `` `…` `` identifier: a doubled delimiter stands for itself. */
-export function quotedIdentifierEnd(text: string, i: number, quote: number): number {
-  const ch = quote === DQUOTE ? '"' : '`';
-  for (;;) {
-    const q = text.indexOf(ch, i);
-    if (q < 0) return UNTERMINATED;
-    if (charAt(text, q + 1) !== quote) return q + 1;
-    i = q + 2;
-  }
-}
-
 /**
  * `$tag$…$tag$` or `$$…$$` starting at the `$` at `i` (PostgreSQL). The tag is a letter or `_`
  * then letters, digits or `_` (no `$`). Returns UNTERMINATED for a dollar quote that never

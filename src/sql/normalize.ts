@@ -16,7 +16,7 @@ import type { SqlDialect } from './dialect';
 import { failClosed } from './fail-closed';
 import {
   UNTERMINATED, dollarQuoteEnd, executableCommentBody, flatCommentEnd, isMysqlDashComment,
-  lineCommentEnd, nestedCommentEnd, pgContinuation, quotedIdentifierEnd,
+  lineCommentEnd, nestedCommentEnd, pgContinuation,
 } from './lexemes';
 
 // Char codes as local constants: imported ones would be property loads on the hot path
@@ -116,8 +116,8 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       while (end < n && isSpace(text.charCodeAt(end))) end++;
       // A lone space that is already in the right place stays in the verbatim run: most
       // statements are written with single spaces, and every break in a run costs a slice.
-      // No space follows `(` or `[` (see Output).
-      if (c !== SPACE || end !== i + 1 || !out.canKeepSpace(i)) out.separator(i, end);
+      // No space follows `(` or `[` (see Output), which the previous token tells cheaply.
+      if (c !== SPACE || end !== i + 1 || prev === OPEN || !out.canKeepSpace(i)) out.separator(i, end);
       i = end;
       continue;
     } else if (isDigit(c) || (c === DOT && isDigit(charAt(text, i + 1)))) {
@@ -129,7 +129,7 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       if (end === UNTERMINATED) break scan;
       out.literal(i, end);
       kind = VALUE;
-    } else if (c === MINUS || c === SLASH || c === HASH || c === STAR) {
+    } else if (c === MINUS || c === SLASH || (c === HASH && mysql) || (c === STAR && executable)) {
       const comment = commentEnd(text, i, c, mysql, executable);
       if (comment !== NO_COMMENT) {
         if (comment === UNTERMINATED) break scan;
@@ -274,9 +274,12 @@ function pgStringEnd(text: string, i: number, escape: boolean): number {
   for (;;) {
     const end = escape ? backslashStringEnd(text, i, QUOTE) : standardStringEnd(text, i);
     if (end === UNTERMINATED) return end;
-    // Most strings are followed by `,`, `)` or a space; only whitespace can lead to a continuation.
-    const after = charAt(text, end);
-    if (after !== SPACE && after !== LF && after !== TAB && after !== CR) return end;
+    // Only whitespace holding a newline leads to a continuation; most strings are followed by
+    // `,`, `)` or a space and a word.
+    let k = end;
+    while (charAt(text, k) === SPACE || charAt(text, k) === TAB) k++;
+    const after = charAt(text, k);
+    if (after !== LF && after !== CR) return end;
     const next = pgContinuation(text, end);
     if (next < 0) return end;
     i = next + 1;
@@ -305,14 +308,13 @@ class Output {
   }
 
   /**
-   * Whether a single space at `i` can be copied as it is: something precedes it that is neither
-   * a space nor an opening bracket. No space after `(` or `[`: `( 'x')` and `('x')` are one
-   * shape, and pg's escapeLiteral puts a space before its E'' strings (values that hold a
-   * backslash) and not before its '' strings.
+   * Whether a single space at `i` can be copied as it is: something precedes it, not a space.
+   * (Nor `(` or `[`, which the caller has checked: no space follows them, so `( 'x')` and
+   * `('x')` are one shape; pg's escapeLiteral puts a space before its E'' strings, values that
+   * hold a backslash, and not before its '' strings.)
    */
   canKeepSpace(i: number): boolean {
-    if (this.from < i) return !opensGroup(this.text.charCodeAt(i - 1));
-    return this.parts.length > 0 && !this.spaced && !this.endsOpen();
+    return this.from < i || (this.parts.length > 0 && !this.spaced);
   }
 
   separator(start: number, end: number): void {
@@ -458,6 +460,17 @@ function backslashStringEnd(text: string, i: number, quote: number): number {
     }
   }
   return UNTERMINATED;
+}
+
+/** A `"…"` or `` `…` `` identifier: a doubled delimiter stands for itself. */
+function quotedIdentifierEnd(text: string, i: number, quote: number): number {
+  const ch = quote === DQUOTE ? '"' : '`';
+  for (;;) {
+    const q = text.indexOf(ch, i);
+    if (q < 0) return UNTERMINATED;
+    if (charAt(text, q + 1) !== quote) return q + 1;
+    i = q + 2;
+  }
 }
 
 /** End of a number starting at `i` (a digit or `.`): 42, 1_000, .5, 1.5e-3, 0x1F, 0b101, 0o17. */

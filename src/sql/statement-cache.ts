@@ -50,8 +50,14 @@ export class StatementCache {
     const hit = entry?.[dialect];
     if (hit !== undefined) return hit;
     const value = compute(raw, dialect);
-    if (entry !== undefined) entry[dialect] = value;
-    else this.entries.set(raw, { [dialect]: value });
+    if (entry !== undefined) {
+      entry[dialect] = value;
+    } else {
+      // Every entry gets the same three fields, so they all share one shape.
+      const created: Entry = { postgresql: undefined, mysql: undefined, unknown: undefined };
+      created[dialect] = value;
+      this.entries.set(raw, created);
+    }
     return value;
   }
 
