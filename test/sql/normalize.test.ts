@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import mysql from 'mysql2';
 import { fingerprint, normalizeSql } from '../../src/sql';
 import { DIALECTS } from '../../src/sql/dialect';
 import { MAX_NORMALIZE_LENGTH } from '../../src/sql/normalize';
@@ -132,6 +133,12 @@ describe('normalizeSql (PostgreSQL, the default)', () => {
 describe('normalizeSql (MySQL/MariaDB)', () => {
   it.each(MYSQL_CASES)('%s', (_name, input, expected) => {
     expect(normalizeSql(input, 'mysql')).toBe(expected);
+  });
+
+  it("reads mysql2's own format() output (issue 8's first case)", () => {
+    const sql = mysql.format('SELECT ? AS name, ? AS email', ["students' grades", 'alice@example.com']);
+    expect(sql).toBe("SELECT 'students\\' grades' AS name, 'alice@example.com' AS email");
+    expect(normalizeSql(sql, 'mysql')).toBe('SELECT ? AS name, ? AS email');
   });
 });
 
