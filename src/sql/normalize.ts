@@ -26,7 +26,8 @@ const LPAREN = 40, RPAREN = 41, STAR = 42, COMMA_CH = 44, MINUS = 45, DOT = 46, 
 const SEMI = 59, QMARK = 63, LBRACKET = 91, RBRACKET = 93, BACKTICK = 96;
 
 /** Longer statements are not scanned at all (fail closed): the work per span stays bounded. */
-export const MAX_NORMALIZE_LENGTH = 512 * 1024;
+const MAX_LENGTH = 512 * 1024;
+export { MAX_LENGTH as MAX_NORMALIZE_LENGTH };
 
 // Token kinds, as seen by the rules that look back at the previous token.
 const NONE = 0; // start of input, or after `;`
@@ -72,7 +73,7 @@ const VALUE_KEYWORDS = new Set([
  * /*! executable comments *\/ read as SQL. Unknown: only failClosed's summary.
  */
 export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): string {
-  if (dialect === 'unknown' || text.length > MAX_NORMALIZE_LENGTH) return failClosed(text);
+  if (dialect === 'unknown' || text.length > MAX_LENGTH) return failClosed(text);
   const mysql = dialect === 'mysql';
   const n = text.length;
   const out = new Output(text);
@@ -98,8 +99,9 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
     let end = i + 1;
     let kind = OPERATOR;
 
-    // Most frequent first: words, then spaces.
-    if (isWordStart(c) || (mysql && c === DOLLAR)) {
+    // Most frequent first: words, spaces, numbers, strings, punctuation; the characters whose
+    // meaning depends on the dialect last, so that each dialect test is made only for them.
+    if (isWordStart(c)) {
       end = wordCharsEnd(text, end);
       const quote = prefixedQuote(text, i, end, mysql);
       if (quote > 0) {
@@ -124,12 +126,18 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
       end = numberEnd(text, i);
       out.literal(i, end);
       kind = VALUE;
-    } else if (c === QUOTE || (mysql && c === DQUOTE)) {
+    } else if (c === QUOTE) {
       end = mysql ? backslashStringEnd(text, i + 1, c) : pgStringEnd(text, i + 1, false);
       if (end === UNTERMINATED) break scan;
       out.literal(i, end);
       kind = VALUE;
-    } else if (c === MINUS || c === SLASH || (c === HASH && mysql) || (c === STAR && executable)) {
+    } else if (c === COMMA_CH) {
+      kind = COMMA;
+    } else if (c === LPAREN || c === LBRACKET) {
+      kind = OPEN;
+    } else if (c === RPAREN || c === RBRACKET) {
+      kind = CLOSE;
+    } else if (c === MINUS || c === SLASH || (mysql && (c === HASH || (c === STAR && executable)))) {
       const comment = commentEnd(text, i, c, mysql, executable);
       if (comment !== NO_COMMENT) {
         if (comment === UNTERMINATED) break scan;
@@ -149,12 +157,22 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
         out.literal(i, end);
         kind = VALUE;
       }
-    } else if (c === DQUOTE || (mysql && c === BACKTICK)) {
-      end = quotedIdentifierEnd(text, i + 1, c);
-      if (end === UNTERMINATED) break scan;
-      kind = IDENT;
+    } else if (c === DQUOTE) {
+      if (mysql) {
+        end = backslashStringEnd(text, i + 1, c); // a string in MySQL
+        if (end === UNTERMINATED) break scan;
+        out.literal(i, end);
+        kind = VALUE;
+      } else {
+        end = quotedIdentifierEnd(text, i + 1, c);
+        if (end === UNTERMINATED) break scan;
+        kind = IDENT;
+      }
     } else if (c === DOLLAR) {
-      if (isDigit(charAt(text, i + 1))) {
+      if (mysql) {
+        end = wordCharsEnd(text, end); // `$` is an identifier character in MySQL
+        kind = WORD;
+      } else if (isDigit(charAt(text, i + 1))) {
         end = digitsEnd(text, i + 1); // $1: a bind parameter, kept as is
         kind = VALUE;
       } else {
@@ -163,16 +181,14 @@ export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): 
         out.literal(i, end);
         kind = VALUE;
       }
-    } else if (c === LPAREN || c === LBRACKET) {
-      kind = OPEN;
-    } else if (c === RPAREN || c === RBRACKET) {
-      kind = CLOSE;
-    } else if (c === COMMA_CH) {
-      kind = COMMA;
     } else if (c === SEMI) {
       kind = NONE;
     } else if (c === QMARK && expectsValue(prev, text, wordStart, wordEnd)) {
       kind = VALUE; // a `?` placeholder (MySQL); elsewhere `?` is a jsonb operator
+    } else if (c === BACKTICK && mysql) {
+      end = quotedIdentifierEnd(text, i + 1, c);
+      if (end === UNTERMINATED) break scan;
+      kind = IDENT;
     }
 
     if (kind === OPEN) {
