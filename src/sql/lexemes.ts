@@ -1,6 +1,7 @@
 /*
- * Where a literal, quoted identifier or comment ends, per dialect. Each function takes the index
- * just after the opening delimiter and returns the index just after the closing one, or
+ * Where the less frequent lexemes end, per dialect: comments, dollar quotes, string
+ * continuations (the scanners of ordinary strings, numbers and quoted identifiers are in
+ * normalize.ts, on its hot path). Each function returns the index just after the lexeme, or
  * UNTERMINATED when the input ends first: the caller must then fail closed, because the rest of
  * the statement may be the inside of a literal.
  *
@@ -109,12 +110,12 @@ export function executableCommentBody(text: string, i: number): number {
 }
 
 /** The char code at `i`, or -1 past the end (so callers need no bounds check). */
-export function charAt(text: string, i: number): number {
+function charAt(text: string, i: number): number {
   return i < text.length ? text.charCodeAt(i) : -1;
 }
 
 /** Space, tab, LF, vertical tab, form feed, CR. */
-export function isSpace(c: number): boolean {
+function isSpace(c: number): boolean {
   return c === SPACE || (c >= TAB && c <= CR);
 }
 
@@ -122,7 +123,7 @@ function isHorizontalSpace(c: number): boolean {
   return c === SPACE || c === TAB || c === 12;
 }
 
-export function isDigit(c: number): boolean {
+function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
