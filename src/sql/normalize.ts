@@ -287,18 +287,24 @@ function commentEnd(text: string, i: number, c: number, mysql: boolean, executab
  * E'' strings) and are one constant, so one `?`.
  */
 function pgStringEnd(text: string, i: number, escape: boolean): number {
+  const end = escape ? backslashStringEnd(text, i, QUOTE) : standardStringEnd(text, i);
+  // Most strings are followed by `,`, `)`, `:` or one space and a word: no continuation.
+  const after = end < 0 ? -1 : charAt(text, end);
+  if (after !== SPACE && after !== LF && after !== TAB && after !== CR) return end;
+  return continuedStringEnd(text, end, escape);
+}
+
+/** pgStringEnd past whitespace: follows the continuations, if any. */
+function continuedStringEnd(text: string, end: number, escape: boolean): number {
   for (;;) {
-    const end = escape ? backslashStringEnd(text, i, QUOTE) : standardStringEnd(text, i);
-    if (end === UNTERMINATED) return end;
-    // Only whitespace holding a newline leads to a continuation; most strings are followed by
-    // `,`, `)` or a space and a word.
     let k = end;
     while (charAt(text, k) === SPACE || charAt(text, k) === TAB) k++;
     const after = charAt(text, k);
     if (after !== LF && after !== CR) return end;
     const next = pgContinuation(text, end);
     if (next < 0) return end;
-    i = next + 1;
+    end = escape ? backslashStringEnd(text, next + 1, QUOTE) : standardStringEnd(text, next + 1);
+    if (end === UNTERMINATED) return end;
   }
 }
 
