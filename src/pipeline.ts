@@ -116,14 +116,14 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     allowKeep: () => exportBudget.tryTake(),
     onTrace,
     onOverhead: (ms) => protection.recordOverhead(ms),
-    fingerprintOf: (text) => statements.get(text).fingerprint,
+    fingerprintOf: (text, dialect) => statements.get(text, dialect).fingerprint,
   });
   const traceBuffer = buffer;
   // The driver wrappers outlive a stopped agent (instrumentations stay patched): they then
   // capture every query, as they do with no policy.
   let stopped = false;
-  const callSitePolicy: CallSitePolicy = (active, statement, skipAbove) =>
-    stopped ? captureStack(skipAbove) : traceBuffer.callSiteFor(active, statement, skipAbove);
+  const callSitePolicy: CallSitePolicy = (active, statement, skipAbove, dialect) =>
+    stopped ? captureStack(skipAbove) : traceBuffer.callSiteFor(active, statement, skipAbove, dialect);
 
   return {
     expectTrace: (traceId, receive) => waiting.set(traceId, receive),

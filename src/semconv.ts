@@ -16,10 +16,19 @@ export const ATTR_DB_NAMESPACE = 'db.namespace';
 export const ATTR_DB_NAME = 'db.name';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
-/** On an error span the agent adds (a pool that could not connect): the error's code or name. */
+/**
+ * The error's code or name: on an error span the agent adds (a pool that could not connect), and
+ * on a failed query (its SQLSTATE or MySQL error number, as db.response.status_code).
+ */
 export const ATTR_ERROR_TYPE = 'error.type';
 /** The statement keys, stable convention first; the normalizer rewrites each one present. */
 export const STATEMENT_KEYS = [ATTR_DB_QUERY_TEXT, ATTR_DB_STATEMENT] as const;
+
+/** A failed query's SQLSTATE or MySQL error number (kept when its message is scrubbed). */
+export const ATTR_DB_RESPONSE_STATUS_CODE = 'db.response.status_code';
+export const EXCEPTION_EVENT = 'exception';
+export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 
 // Database spans, added by the agent.
 export const ATTR_QUERY_FINGERPRINT = 'perf.query.fingerprint';

@@ -2,6 +2,7 @@ import { context, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
 import type { CallSiteRef } from '../analysis/call-site-cache';
+import type { SqlDialect } from '../sql/dialect';
 import { recordingParent, watchConnect, type ConnectFailureSpan } from './connect-errors';
 
 type Callback = (...args: unknown[]) => unknown;
@@ -15,7 +16,13 @@ interface PoolModule {
  * from an earlier capture of the same statement, or null when no analysis will want it). Without
  * a policy every query is captured.
  */
-export type CallSitePolicy = (active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown) => CallSiteRef | null;
+export type CallSitePolicy = (
+  active: Context,
+  statement: unknown,
+  skipAbove: (...args: never[]) => unknown,
+  /** The statement's fingerprint depends on its dialect. */
+  dialect: SqlDialect,
+) => CallSiteRef | null;
 
 /**
  * What the contrib database instrumentations leave to us, on the connection pools:
@@ -41,12 +48,12 @@ export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrum
 
   protected init(): InstrumentationNodeModuleDefinition[] {
     // init() runs inside super(), before `policy` is set: the wrappers read it when a query runs.
-    const wrapQuery = (original: Method): Method => queryWrapper(original, () => this.policy);
+    const wrapQuery = (dialect: SqlDialect) => (original: Method): Method => queryWrapper(original, dialect, () => this.policy);
     const tracer = (): Tracer => this.tracer;
     const pgConnect: ConnectFailureSpan | undefined = this.getConfig().pgConnectErrorSpans ? { name: 'pg-pool.connect', system: 'postgresql' } : undefined;
     const mysqlConnect: ConnectFailureSpan = { name: 'mysql2.getConnection', system: 'mysql' };
-    const patchPool = (methods: string[], binders: string[], failure?: ConnectFailureSpan) => (moduleExports: PoolModule): PoolModule => {
-      for (const name of methods) stack(moduleExports.prototype, name, wrapQuery);
+    const patchPool = (dialect: SqlDialect, methods: string[], binders: string[], failure?: ConnectFailureSpan) => (moduleExports: PoolModule): PoolModule => {
+      for (const name of methods) stack(moduleExports.prototype, name, wrapQuery(dialect));
       for (const name of binders) stack(moduleExports.prototype, name, (original) => wrapCallbackBinding(original, failure, tracer));
       return moduleExports;
     };
@@ -60,18 +67,18 @@ export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrum
         'pg',
         ['>=8.0.3 <9'],
         (moduleExports: { Client?: PoolModule }) => {
-          if (moduleExports.Client) stack(moduleExports.Client.prototype, 'query', wrapQuery);
+          if (moduleExports.Client) stack(moduleExports.Client.prototype, 'query', wrapQuery('postgresql'));
           return moduleExports;
         },
         (moduleExports: { Client?: PoolModule } | undefined) => {
           if (moduleExports?.Client) unstack(moduleExports.Client.prototype, 'query');
         },
       ),
-      new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool(['query'], ['connect'], pgConnect), unpatchPool(['query', 'connect'])),
+      new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool('postgresql', ['query'], ['connect'], pgConnect), unpatchPool(['query', 'connect'])),
       new InstrumentationNodeModuleDefinition('mysql2', ['>=2.0.0 <4'], undefined, undefined, [
         // mysql2 3.11 moved the pool methods to a base class; older versions keep them on Pool.
-        new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool(['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
-        new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool(['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
+        new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
+        new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
       ]),
     ];
   }
@@ -98,7 +105,7 @@ function unstack(proto: Prototype, name: string): void {
   if (current && current[ORIGINAL]) proto[name] = current[ORIGINAL];
 }
 
-function queryWrapper(original: Method, policyOf: () => CallSitePolicy | undefined): Method {
+function queryWrapper(original: Method, dialect: SqlDialect, policyOf: () => CallSitePolicy | undefined): Method {
   return function query(this: unknown, ...args: unknown[]) {
     const active = context.active();
     const span = trace.getSpan(active);
@@ -106,7 +113,7 @@ function queryWrapper(original: Method, policyOf: () => CallSitePolicy | undefin
     if ((span && !span.isRecording()) || active.getValue(CALL_SITE_KEY) !== undefined) return original.apply(this, args);
     // null tells the span's start that the decision was taken: no capture there either.
     const policy = policyOf();
-    const holder = policy ? policy(active, args[0], query) : captureStack(query);
+    const holder = policy ? policy(active, args[0], query, dialect) : captureStack(query);
     return context.with(active.setValue(CALL_SITE_KEY, holder), () => original.apply(this, args));
   };
 }

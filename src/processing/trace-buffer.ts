@@ -10,6 +10,7 @@ import { recordFailure } from '../util/safe';
 import { ATTR_SAMPLING_REASON, isDbSpan, statementOf } from '../semconv';
 import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
 import { CallSiteCache, QuerySite, type CallSiteRef } from '../analysis/call-site-cache';
+import type { SqlDialect } from '../sql/dialect';
 
 /**
  * Where complete traces go: the export queue. The buffer owns it, as the SDK's batch processor
@@ -54,7 +55,7 @@ export interface TraceBufferOptions {
   /** The agent's own milliseconds spent on one local trace (analysis, compression, hand-off). */
   onOverhead?: (ms: number) => void;
   /** The fingerprint of a raw statement (the statement cache), to capture one call site per statement. */
-  fingerprintOf?: (statement: string) => string;
+  fingerprintOf?: (statement: string, dialect: SqlDialect) => string;
 }
 
 /** Statements followed per trace (their QuerySite); past it a statement only borrows call sites. */
@@ -198,7 +199,12 @@ export class TraceBuffer implements SpanProcessor {
    * borrows the process-wide call site until the statement becomes an N+1 candidate here (see
    * QuerySite); `skipAbove` is the frame the capture starts below.
    */
-  callSiteFor(active: Context, statement: unknown, skipAbove: (...args: never[]) => unknown): CallSiteRef | null {
+  callSiteFor(
+    active: Context,
+    statement: unknown,
+    skipAbove: (...args: never[]) => unknown,
+    dialect: SqlDialect = 'postgresql',
+  ): CallSiteRef | null {
     const span = trace.getSpan(active);
     const config = this.options.config();
     if (!config.analysis.enabled) return null;
@@ -207,7 +213,7 @@ export class TraceBuffer implements SpanProcessor {
     if (!record) return null;
     const text = typeof statement === 'string' ? statement : (statement as { text?: unknown; sql?: unknown } | null)?.text ?? (statement as { sql?: unknown } | null)?.sql;
     if (typeof text !== 'string' || !this.options.fingerprintOf) return captureStack(skipAbove);
-    const fingerprint = this.options.fingerprintOf(text);
+    const fingerprint = this.options.fingerprintOf(text, dialect);
     const parentId = span.spanContext().spanId;
     const sites = (record.sites ??= new Map());
     let key = fingerprint;

@@ -3,11 +3,31 @@
  * the process, and statements that differ only in literals, whitespace or comments normalize to
  * the same text, so they share a fingerprint.
  *
+ * The lexical rules are the statement's dialect's, exactly (see dialect.ts and lexemes.ts):
+ * where a literal ends is never guessed. When the text cannot be tokenized with certainty (an
+ * unterminated quote, comment or dollar quote, an unknown dialect, a text over the length
+ * bound), nothing of it is copied: failClosed keeps only its verb and table names.
+ *
  * This runs on every query span, so it is one left-to-right pass over char codes. Input that is
  * kept verbatim is copied as slices of the original; only literals, whitespace and comments
- * break a run. Lexical rules are PostgreSQL's; MySQL differences are handled where they do not
- * conflict. It never throws: an unterminated literal or comment simply runs to the end.
+ * break a run.
  */
+import type { SqlDialect } from './dialect';
+import { failClosed } from './fail-closed';
+import {
+  UNTERMINATED, dollarQuoteEnd, executableCommentBody, flatCommentEnd, isMysqlDashComment,
+  lineCommentEnd, nestedCommentEnd, pgContinuation,
+} from './lexemes';
+
+// Char codes as local constants: imported ones would be property loads on the hot path
+// (CommonJS exports are assigned twice, so the engine cannot fold them).
+const TAB = 9, LF = 10, CR = 13, SPACE = 32, PLUS = 43, BACKSLASH = 92, DQUOTE = 34, HASH = 35, DOLLAR = 36, AMP = 38, QUOTE = 39;
+const LPAREN = 40, RPAREN = 41, STAR = 42, COMMA_CH = 44, MINUS = 45, DOT = 46, SLASH = 47;
+const SEMI = 59, QMARK = 63, LBRACKET = 91, RBRACKET = 93, BACKTICK = 96;
+
+/** Longer statements are not scanned at all (fail closed): the work per span stays bounded. */
+const MAX_LENGTH = 512 * 1024;
+export { MAX_LENGTH as MAX_NORMALIZE_LENGTH };
 
 // Token kinds, as seen by the rules that look back at the previous token.
 const NONE = 0; // start of input, or after `;`
@@ -24,11 +44,6 @@ const V_NONE = 0;
 const V_EXPECT = 1; // after VALUES or after `,` between tuples: a `(` starts a tuple
 const V_TUPLE = 2; // inside a tuple
 const V_AFTER = 3; // a tuple just closed
-
-const TAB = 9, LF = 10, CR = 13, SPACE = 32;
-const DOLLAR = 36, AMP = 38, QUOTE = 39, DQUOTE = 34, BACKTICK = 96, BACKSLASH = 92;
-const LPAREN = 40, RPAREN = 41, STAR = 42, PLUS = 43, COMMA_CH = 44, MINUS = 45, DOT = 46;
-const SLASH = 47, COLON = 58, SEMI = 59, QMARK = 63, LBRACKET = 91, RBRACKET = 93, PIPE = 124;
 
 // ASCII word characters: 2 starts a word, 1 only continues one. A table lookup is cheaper
 // than a chain of range tests, and word characters are most of any statement.
@@ -51,8 +66,15 @@ const VALUE_KEYWORDS = new Set([
  * Also: `$1` parameters, identifiers (quoted or not) and casts are kept; `IN (...)` and
  * `ARRAY[...]` lists of values become one `?`; repeated identical `VALUES` tuples become one;
  * whitespace and comments become one space; a trailing `;` is dropped; keywords keep their case.
+ *
+ * PostgreSQL (the default): standard strings ('it''s', backslash ordinary), E'..', U&'..',
+ * N'..', B'..', X'..', $tag$..$tag$, nested block comments, "identifiers". MySQL/MariaDB:
+ * backslash escapes in '..' and "..", both strings; `identifiers`; # and `-- ` comments;
+ * /*! executable comments *\/ read as SQL. Unknown: only failClosed's summary.
  */
-export function normalizeSql(text: string): string {
+export function normalizeSql(text: string, dialect: SqlDialect = 'postgresql'): string {
+  if (dialect === 'unknown' || text.length > MAX_LENGTH) return failClosed(text);
+  const mysql = dialect === 'mysql';
   const n = text.length;
   const out = new Output(text);
   let prev = NONE;
@@ -67,20 +89,26 @@ export function normalizeSql(text: string): string {
   let tupleMark = 0;
   let keepMark = 0; // output mark just after the first tuple
   let firstTuple: string | undefined;
+  let executable = false; // inside a MySQL /*! ... */ comment, whose body is SQL
 
   let i = 0;
-  while (i < n) {
+  // Every uncertainty leaves the loop for the one call of failClosed after it (calls inside the
+  // loop would each be inlined into it, and crowd out the small helpers that need to be).
+  scan: while (i < n) {
     const c = text.charCodeAt(i);
     let end = i + 1;
     let kind = OPERATOR;
 
-    // Most frequent first: words, then spaces.
+    // Most frequent first: words, spaces, numbers, strings, punctuation; the characters whose
+    // meaning depends on the dialect last, so that each dialect test is made only for them.
     if (isWordStart(c)) {
       end = wordCharsEnd(text, end);
-      const quote = prefixedQuote(text, i, end);
+      const quote = prefixedQuote(text, i, end, mysql);
       if (quote > 0) {
-        // E'...' takes backslash escapes; B'', X'', N'', U&'' are plain strings with a prefix.
-        end = (c | 0x20) === 0x65 ? escapeStringEnd(text, quote + 1) : stringEnd(text, quote + 1);
+        end = mysql
+          ? backslashStringEnd(text, quote + 1, QUOTE)
+          : pgStringEnd(text, quote + 1, (c | 0x20) === 0x65);
+        if (end === UNTERMINATED) break scan;
         out.literal(i, end);
         kind = VALUE;
       } else {
@@ -90,7 +118,8 @@ export function normalizeSql(text: string): string {
       while (end < n && isSpace(text.charCodeAt(end))) end++;
       // A lone space that is already in the right place stays in the verbatim run: most
       // statements are written with single spaces, and every break in a run costs a slice.
-      if (c !== SPACE || end !== i + 1 || !out.canKeepSpace(i)) out.separator(i, end);
+      // No space follows `(` or `[` (see Output), which the previous token tells cheaply.
+      if (c !== SPACE || end !== i + 1 || prev === OPEN || !out.canKeepSpace(i)) out.separator(i, end);
       i = end;
       continue;
     } else if (isDigit(c) || (c === DOT && isDigit(charAt(text, i + 1)))) {
@@ -98,17 +127,27 @@ export function normalizeSql(text: string): string {
       out.literal(i, end);
       kind = VALUE;
     } else if (c === QUOTE) {
-      end = stringEnd(text, i + 1);
+      end = mysql ? backslashStringEnd(text, i + 1, c) : pgStringEnd(text, i + 1, false);
+      if (end === UNTERMINATED) break scan;
       out.literal(i, end);
       kind = VALUE;
-    } else if (c === MINUS || c === SLASH) {
-      const c1 = charAt(text, i + 1);
-      if ((c === MINUS && c1 === MINUS) || (c === SLASH && c1 === STAR)) {
-        end = c === MINUS ? lineCommentEnd(text, i + 2) : blockCommentEnd(text, i + 2);
-        out.separator(i, end);
-        i = end;
+    } else if (c === COMMA_CH) {
+      kind = COMMA;
+    } else if (c === LPAREN || c === LBRACKET) {
+      kind = OPEN;
+    } else if (c === RPAREN || c === RBRACKET) {
+      kind = CLOSE;
+    } else if (c === MINUS || c === SLASH || (mysql && (c === HASH || (c === STAR && executable)))) {
+      const comment = commentEnd(text, i, c, mysql, executable);
+      if (comment !== NO_COMMENT) {
+        if (comment === UNTERMINATED) break scan;
+        // Executable comments open and close here (commentEnd has checked which it is).
+        if (mysql && c !== MINUS && c !== HASH) executable = c === SLASH ? executableCommentBody(text, i) >= 0 : false;
+        out.separator(i, comment);
+        i = comment;
         continue;
       }
+      const c1 = charAt(text, i + 1);
       if (
         c === MINUS &&
         (isDigit(c1) || (c1 === DOT && isDigit(charAt(text, i + 2)))) &&
@@ -118,31 +157,38 @@ export function normalizeSql(text: string): string {
         out.literal(i, end);
         kind = VALUE;
       }
-    } else if (c === DQUOTE || c === BACKTICK) {
-      end = quotedEnd(text, i + 1, c);
-      kind = IDENT;
+    } else if (c === DQUOTE) {
+      if (mysql) {
+        end = backslashStringEnd(text, i + 1, c); // a string in MySQL
+        if (end === UNTERMINATED) break scan;
+        out.literal(i, end);
+        kind = VALUE;
+      } else {
+        end = quotedIdentifierEnd(text, i + 1, c);
+        if (end === UNTERMINATED) break scan;
+        kind = IDENT;
+      }
     } else if (c === DOLLAR) {
-      if (isDigit(charAt(text, i + 1))) {
+      if (mysql) {
+        end = wordCharsEnd(text, end); // `$` is an identifier character in MySQL
+        kind = WORD;
+      } else if (isDigit(charAt(text, i + 1))) {
         end = digitsEnd(text, i + 1); // $1: a bind parameter, kept as is
         kind = VALUE;
       } else {
-        const q = dollarQuoteEnd(text, i);
-        if (q > 0) {
-          end = q;
-          out.literal(i, end);
-          kind = VALUE;
-        }
+        end = dollarQuoteEnd(text, i);
+        if (end === UNTERMINATED) break scan;
+        out.literal(i, end);
+        kind = VALUE;
       }
-    } else if (c === LPAREN || c === LBRACKET) {
-      kind = OPEN;
-    } else if (c === RPAREN || c === RBRACKET) {
-      kind = CLOSE;
-    } else if (c === COMMA_CH) {
-      kind = COMMA;
     } else if (c === SEMI) {
       kind = NONE;
     } else if (c === QMARK && expectsValue(prev, text, wordStart, wordEnd)) {
       kind = VALUE; // a `?` placeholder (MySQL); elsewhere `?` is a jsonb operator
+    } else if (c === BACKTICK && mysql) {
+      end = quotedIdentifierEnd(text, i + 1, c);
+      if (end === UNTERMINATED) break scan;
+      kind = IDENT;
     }
 
     if (kind === OPEN) {
@@ -204,7 +250,62 @@ export function normalizeSql(text: string): string {
     }
     i = end;
   }
+  // Stopped early (uncertain), or an executable comment never closed (its body's end unknown).
+  if (i < n || executable) return failClosed(text);
   return out.finish();
+}
+
+const NO_COMMENT = -2;
+
+/**
+ * End of the comment that starts at `i` with `c` (`-`, `/`, `#` or `*`), UNTERMINATED, or
+ * NO_COMMENT. PostgreSQL: `--`, nested `/* *\/`. MySQL: `-- `, `#`, flat `/* *\/`; for an
+ * executable comment (`/*!`, `/*M!`) only its opening marker, and its closing `*\/`, are the
+ * comment (its body is SQL). Kept out of the main loop, which is hot and already long.
+ */
+function commentEnd(text: string, i: number, c: number, mysql: boolean, executable: boolean): number {
+  const c1 = charAt(text, i + 1);
+  if (c === MINUS) {
+    if (c1 !== MINUS || (mysql && !isMysqlDashComment(text, i))) return NO_COMMENT;
+    return lineCommentEnd(text, i + 2);
+  }
+  if (c === SLASH) {
+    if (c1 !== STAR) return NO_COMMENT;
+    if (!mysql) return nestedCommentEnd(text, i + 2);
+    // MySQL does not nest comments: another one inside an executable one is ambiguous.
+    if (executable) return UNTERMINATED;
+    const body = executableCommentBody(text, i);
+    return body >= 0 ? body : flatCommentEnd(text, i + 2);
+  }
+  if (c === HASH) return mysql ? lineCommentEnd(text, i + 1) : NO_COMMENT;
+  return executable && c1 === SLASH ? i + 2 : NO_COMMENT; // `*/` closing an executable comment
+}
+
+/**
+ * End of a PostgreSQL string constant whose body starts at `i` (escape string when `escape`),
+ * including the parts it continues with after a newline: they keep its rules (which matters for
+ * E'' strings) and are one constant, so one `?`.
+ */
+function pgStringEnd(text: string, i: number, escape: boolean): number {
+  const end = escape ? backslashStringEnd(text, i, QUOTE) : standardStringEnd(text, i);
+  // Most strings are followed by `,`, `)`, `:` or one space and a word: no continuation.
+  const after = end < 0 ? -1 : charAt(text, end);
+  if (after !== SPACE && after !== LF && after !== TAB && after !== CR) return end;
+  return continuedStringEnd(text, end, escape);
+}
+
+/** pgStringEnd past whitespace: follows the continuations, if any. */
+function continuedStringEnd(text: string, end: number, escape: boolean): number {
+  for (;;) {
+    let k = end;
+    while (charAt(text, k) === SPACE || charAt(text, k) === TAB) k++;
+    const after = charAt(text, k);
+    if (after !== LF && after !== CR) return end;
+    const next = pgContinuation(text, end);
+    if (next < 0) return end;
+    end = escape ? backslashStringEnd(text, next + 1, QUOTE) : standardStringEnd(text, next + 1);
+    if (end === UNTERMINATED) return end;
+  }
 }
 
 /** The normalized text, built from slices of the input plus `?` and single spaces. */
@@ -228,14 +329,19 @@ class Output {
     this.from = end;
   }
 
-  /** Whether a single space at `i` can be copied as it is: something precedes it, not a space. */
+  /**
+   * Whether a single space at `i` can be copied as it is: something precedes it, not a space.
+   * (Nor `(` or `[`, which the caller has checked: no space follows them, so `( 'x')` and
+   * `('x')` are one shape; pg's escapeLiteral puts a space before its E'' strings, values that
+   * hold a backslash, and not before its '' strings.)
+   */
   canKeepSpace(i: number): boolean {
     return this.from < i || (this.parts.length > 0 && !this.spaced);
   }
 
   separator(start: number, end: number): void {
     this.copy(start);
-    if (this.parts.length > 0 && !this.spaced) {
+    if (this.parts.length > 0 && !this.spaced && !this.endsOpen()) {
       this.parts.push(' ');
       this.spaced = true;
     }
@@ -278,6 +384,12 @@ class Output {
     return e === s.length ? s : s.slice(0, e);
   }
 
+  /** Whether the output so far ends with `(` or `[` (no space after them). */
+  private endsOpen(): boolean {
+    const last = this.parts[this.parts.length - 1];
+    return last !== undefined && opensGroup(last.charCodeAt(last.length - 1));
+  }
+
   private copy(end: number): void {
     if (end > this.from) {
       this.parts.push(this.text.slice(this.from, end));
@@ -286,6 +398,10 @@ class Output {
     }
     this.from = end;
   }
+}
+
+function opensGroup(c: number): boolean {
+  return c === LPAREN || c === LBRACKET;
 }
 
 function expectsValue(prev: number, text: string, wordStart: number, wordEnd: number): boolean {
@@ -302,113 +418,80 @@ function wordIs(text: string, start: number, end: number, lower: string): boolea
   return true;
 }
 
-/** If the one-letter word text[start, end) prefixes a string (E, B, X, N, U&), its quote. */
-function prefixedQuote(text: string, start: number, end: number): number {
+/**
+ * If the one-letter word text[start, end) prefixes a string, the index of its quote.
+ * PostgreSQL: E'', B'', X'', N'', U&''. MySQL: B'', X'', N'' (charset introducers such as
+ * _utf8mb4 are ordinary words before an ordinary string).
+ */
+function prefixedQuote(text: string, start: number, end: number, mysql: boolean): number {
   if (end - start !== 1) return -1;
   const p = text.charCodeAt(start) | 0x20;
   const next = charAt(text, end);
-  if (next === QUOTE && (p === 0x65 || p === 0x62 || p === 0x78 || p === 0x6e)) return end;
-  if (p === 0x75 && next === AMP && charAt(text, end + 1) === QUOTE) return end + 1;
+  if (next === QUOTE && (p === 0x62 || p === 0x78 || p === 0x6e || (p === 0x65 && !mysql))) return end;
+  if (!mysql && p === 0x75 && next === AMP && charAt(text, end + 1) === QUOTE) return end + 1;
   return -1;
 }
 
-/**
- * End of a '...' string whose content starts at `i`. A backslash before a quote escapes it in
- * MySQL (and in PostgreSQL with standard_conforming_strings off) but not in standard
- * PostgreSQL. We take it as an escape unless the quote is followed by something that ends a
- * value, which keeps PostgreSQL's 'C:\' and MySQL's 'it\'s' both right.
- */
-function stringEnd(text: string, i: number): number {
+function wordCharsEnd(text: string, i: number): number {
   const n = text.length;
-  const start = i;
+  while (i < n && isWordChar(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Letters, `_` and anything non-ASCII start identifiers, as in PostgreSQL. */
+function isWordStart(c: number): boolean {
+  return c >= 0x80 || (c >= 0 && WORD_ASCII[c] === 2);
+}
+
+/** Identifiers continue with those, digits and `$`. */
+function isWordChar(c: number): boolean {
+  return c >= 0x80 || (c >= 0 && WORD_ASCII[c] !== 0);
+}
+
+// The scanners of the common tokens live here, not in lexemes.ts: a call to an imported function
+// goes through the module's exports object, which costs on the hottest path.
+
+/**
+ * PostgreSQL `'…'` with standard_conforming_strings on (the default since 9.1): a doubled quote
+ * is a quote, a backslash is an ordinary character. Also `N'…'`, `B'…'`, `X'…'` and `U&'…'`,
+ * whose bodies end the same way.
+ */
+function standardStringEnd(text: string, i: number): number {
   for (;;) {
     const q = text.indexOf("'", i);
-    if (q < 0) return n;
-    const next = charAt(text, q + 1);
-    if (oddBackslashesBefore(text, q, start) && !endsValue(next)) {
-      i = q + 1;
-    } else if (next === QUOTE) {
-      i = q + 2;
-    } else {
-      return q + 1;
-    }
+    if (q < 0) return UNTERMINATED;
+    if (charAt(text, q + 1) !== QUOTE) return q + 1;
+    i = q + 2;
   }
 }
 
-function oddBackslashesBefore(text: string, q: number, start: number): boolean {
-  let k = q;
-  while (k > start && text.charCodeAt(k - 1) === BACKSLASH) k--;
-  return ((q - k) & 1) === 1;
-}
-
-function endsValue(c: number): boolean {
-  return (
-    c === -1 || isSpace(c) || c === RPAREN || c === COMMA_CH || c === SEMI || c === COLON ||
-    c === RBRACKET || c === PIPE
-  );
-}
-
-/** End of an E'...' string whose content starts at `i`. */
-function escapeStringEnd(text: string, i: number): number {
+/**
+ * A string in which a backslash escapes the next character, whatever it is, and a doubled quote
+ * is a quote: PostgreSQL's `E'…'`, and every MySQL/MariaDB string (`'…'` and `"…"`, with the
+ * server's default sql_mode, that is without NO_BACKSLASH_ESCAPES).
+ */
+function backslashStringEnd(text: string, i: number, quote: number): number {
   const n = text.length;
   for (; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === BACKSLASH) {
       i++;
-    } else if (c === QUOTE) {
-      if (charAt(text, i + 1) !== QUOTE) return i + 1;
+    } else if (c === quote) {
+      if (charAt(text, i + 1) !== quote) return i + 1;
       i++;
     }
   }
-  return n;
+  return UNTERMINATED;
 }
 
-/** End of a "..." or `...` identifier whose content starts at `i`; a doubled quote escapes. */
-function quotedEnd(text: string, i: number, quote: number): number {
+/** A `"…"` or `` `…` `` identifier: a doubled delimiter stands for itself. */
+function quotedIdentifierEnd(text: string, i: number, quote: number): number {
   const ch = quote === DQUOTE ? '"' : '`';
   for (;;) {
     const q = text.indexOf(ch, i);
-    if (q < 0) return text.length;
+    if (q < 0) return UNTERMINATED;
     if (charAt(text, q + 1) !== quote) return q + 1;
     i = q + 2;
-  }
-}
-
-/** End of `$tag$...$tag$` starting at the `$` at `i`, or -1 if no dollar quote opens there. */
-function dollarQuoteEnd(text: string, i: number): number {
-  const n = text.length;
-  let j = i + 1;
-  if (j < n && isWordStart(text.charCodeAt(j))) {
-    j++;
-    while (j < n && isWordChar(text.charCodeAt(j)) && text.charCodeAt(j) !== DOLLAR) j++;
-  }
-  if (j >= n || text.charCodeAt(j) !== DOLLAR) return -1;
-  const tag = text.slice(i, j + 1);
-  const close = text.indexOf(tag, j + 1);
-  return close < 0 ? n : close + tag.length;
-}
-
-function lineCommentEnd(text: string, i: number): number {
-  const n = text.length;
-  while (i < n && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i++;
-  return i;
-}
-
-/** End of a block comment whose body starts at `i`; PostgreSQL nests them. */
-function blockCommentEnd(text: string, i: number): number {
-  let depth = 1;
-  for (;;) {
-    const k = text.indexOf('*', i);
-    if (k < 0) return text.length;
-    if (k > i && text.charCodeAt(k - 1) === SLASH) {
-      depth++;
-      i = k + 1;
-    } else if (charAt(text, k + 1) === SLASH) {
-      if (--depth === 0) return k + 2;
-      i = k + 2;
-    } else {
-      i = k + 1;
-    }
   }
 }
 
@@ -441,37 +524,21 @@ function digitsEnd(text: string, i: number): number {
   return i;
 }
 
-function wordCharsEnd(text: string, i: number): number {
-  const n = text.length;
-  while (i < n && isWordChar(text.charCodeAt(i))) i++;
-  return i;
+function isAlnum(c: number): boolean {
+  return isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
 }
+
 
 /** Space, tab, LF, vertical tab, form feed, CR. */
 function isSpace(c: number): boolean {
   return c === SPACE || (c >= TAB && c <= CR);
 }
 
-/** The char code at `i`, or -1 past the end (so callers need no bounds check). */
-function charAt(text: string, i: number): number {
-  return i < text.length ? text.charCodeAt(i) : -1;
-}
-
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-function isAlnum(c: number): boolean {
-  return isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+/** The char code at `i`, or -1 past the end (so callers need no bounds check). */
+function charAt(text: string, i: number): number {
+  return i < text.length ? text.charCodeAt(i) : -1;
 }
-
-/** Letters, `_` and anything non-ASCII start identifiers, as in PostgreSQL. */
-function isWordStart(c: number): boolean {
-  return c >= 0x80 || (c >= 0 && WORD_ASCII[c] === 2);
-}
-
-/** Identifiers continue with those, digits and `$`. */
-function isWordChar(c: number): boolean {
-  return c >= 0x80 || (c >= 0 && WORD_ASCII[c] !== 0);
-}
-

@@ -1,3 +1,4 @@
+import type { SqlDialect } from './dialect';
 import { fingerprint } from './fingerprint';
 import { normalizeSql } from './normalize';
 import { LruMap } from '../util/lru';
@@ -9,13 +10,22 @@ export interface NormalizedStatement {
   readonly fingerprint: string;
 }
 
+/** One raw text's results, by dialect: the same text reads differently in each (see dialect.ts). */
+interface Entry {
+  postgresql?: NormalizedStatement;
+  mysql?: NormalizedStatement;
+  unknown?: NormalizedStatement;
+}
+
 /**
- * Bounded LRU memo of `normalizeSql` + `fingerprint`, keyed by the raw statement. Applications
+ * Bounded LRU memo of `normalizeSql` + `fingerprint`, keyed by the raw statement and its dialect
+ * (one entry per raw text, holding a result per dialect, so a lookup hashes only the text that
+ * the driver already holds, never a concatenated key). Applications
  * send the same few texts over and over (a parameterized query is the same text every time),
  * so most spans are a Map lookup instead of a scan.
  */
 export class StatementCache {
-  private readonly entries: LruMap<string, NormalizedStatement>;
+  private readonly entries: LruMap<string, Entry>;
   private readonly maxEntries: number;
   private readonly maxKeyLength: number;
 
@@ -41,12 +51,23 @@ export class StatementCache {
     return this.entries.size;
   }
 
-  get(raw: string): NormalizedStatement {
-    if (raw.length > this.maxKeyLength || this.maxEntries === 0) return compute(raw);
-    const hit = this.entries.get(raw);
-    if (hit !== undefined) return hit;
-    const value = compute(raw);
-    this.entries.set(raw, value);
+  get(raw: string, dialect: SqlDialect = 'postgresql'): NormalizedStatement {
+    if (raw.length > this.maxKeyLength || this.maxEntries === 0) return compute(raw, dialect);
+    const entry = this.entries.get(raw); // made the newest, whichever dialect is asked for
+    if (entry !== undefined) {
+      // Named loads: cheaper than entry[dialect] on this, the hottest path of the agent.
+      const hit = dialect === 'postgresql' ? entry.postgresql : dialect === 'mysql' ? entry.mysql : entry.unknown;
+      if (hit !== undefined) return hit;
+    }
+    const value = compute(raw, dialect);
+    if (entry !== undefined) {
+      entry[dialect] = value;
+    } else {
+      // Every entry gets the same three fields, so they all share one shape.
+      const created: Entry = { postgresql: undefined, mysql: undefined, unknown: undefined };
+      created[dialect] = value;
+      this.entries.set(raw, created);
+    }
     return value;
   }
 
@@ -55,8 +76,8 @@ export class StatementCache {
   }
 }
 
-function compute(raw: string): NormalizedStatement {
-  const statement = normalizeSql(raw);
+function compute(raw: string, dialect: SqlDialect): NormalizedStatement {
+  const statement = normalizeSql(raw, dialect);
   // Frozen because cached results are shared by every caller.
   return Object.freeze({ statement, fingerprint: fingerprint(statement) });
 }

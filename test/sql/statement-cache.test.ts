@@ -84,3 +84,23 @@ describe('StatementCache', () => {
     expect(Object.isFrozen(r)).toBe(true);
   });
 });
+
+describe('StatementCache and dialects', () => {
+  it('keys its results by dialect as well as by text', () => {
+    const cache = new StatementCache(10);
+    const raw = 'SELECT "alice@example.com" FROM t # note';
+    const pg = cache.get(raw, 'postgresql');
+    const my = cache.get(raw, 'mysql');
+    expect(pg.statement).toBe('SELECT "alice@example.com" FROM t # note');
+    expect(my.statement).toBe('SELECT ? FROM t');
+    expect(cache.get(raw, 'mysql')).toBe(my);
+    expect(cache.get(raw, 'postgresql')).toBe(pg);
+    expect(cache.get(raw, 'unknown').statement).toBe('SELECT ?');
+    expect(cache.size).toBe(1); // one entry per text, a result per dialect
+  });
+
+  it('defaults to PostgreSQL', () => {
+    const cache = new StatementCache(10);
+    expect(cache.get("SELECT 'a\\', 'b'")).toBe(cache.get("SELECT 'a\\', 'b'", 'postgresql'));
+  });
+});
