@@ -9,6 +9,7 @@ import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
 import type { TraceBufferStats } from './processing/trace-buffer';
 import type { ProtectionState } from './protection/self-protection';
 import { createPipeline } from './pipeline';
+import { startMetrics } from './metrics';
 import { startAdminServer } from './api/admin-server';
 import { BaselineStore } from './api/baselines';
 import { setConfigControl, setRuntime } from './api/runtime';
@@ -84,7 +85,10 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   const exporter = createExporter(env);
   const queue = exporter ? new ExportQueue(exporter, exportQueueOptionsFromEnv(env)) : undefined;
   for (const problem of loadPlugins(config.plugins, analyzerRegistry)) process.stderr.write(`otel-perf-agent: ${problem}\n`);
-  const pipeline = createPipeline(store, queue);
+  const metrics = startMetrics(env);
+  const pipeline = createPipeline(store, queue, {
+    onAnalyzed: metrics && (({ trace, findings, summary }) => metrics.record({ operation: trace.operation, findings, summary })),
+  });
   const baselines = new BaselineStore(1000, config.stateDir, () => store.current.retention.baselinesDays);
   setRuntime({
     expectTrace: pipeline.expectTrace,
@@ -107,8 +111,13 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     : undefined;
   log.info(`started (${config.env}); exporting ${exporter ? exporter.description : 'nowhere (OTEL_TRACES_EXPORTER=none)'}`);
 
+  if (metrics) log.info(`metrics: ${metrics.description}`);
+
   // The trace buffer owns the export queue: flushing it flushes the queue.
-  const flush = (): Promise<void> => pipeline.buffer.forceFlush();
+  const flush = async (): Promise<void> => {
+    await pipeline.buffer.forceFlush();
+    await metrics?.forceFlush().catch(() => undefined);
+  };
   const removeHooks = exitHooks && queue ? installExitHooks(
     { flush, hasPending: () => hasPending(queue), drainSync: () => queue.drainSync() },
     exporter?.timeoutMillis ?? 1000,
@@ -138,6 +147,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
         // The SDK shuts the trace buffer down: it hands over what it still holds, then flushes
         // and closes the export queue it owns.
         await sdk.shutdown();
+        await metrics?.shutdown().catch(() => undefined);
         setCurrent(undefined);
         setRuntime(undefined);
       })();

@@ -46,6 +46,8 @@ export interface Pipeline {
 export interface PipelineOptions {
   /** Clock of the export budget, in milliseconds (tests pass a fake one). */
   now?: Clock;
+  /** Also handed every analyzed trace (the agent's metrics). */
+  onAnalyzed?: (result: AnalyzedTrace) => void;
 }
 
 export function createPipeline(store: ConfigStore, queue: ExportQueue | undefined, options: PipelineOptions = {}): Pipeline {
@@ -93,6 +95,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   const onTrace: TraceListener = (trace, findings, summary) => {
     if (waiting.size > 0) waiting.get(trace.traceId)?.({ trace, findings, summary });
     insights.record({ trace, findings, summary });
+    options.onAnalyzed?.({ trace, findings, summary });
     if (findings.length === 0) return;
     const logFindings = store.current.logFindings;
     for (const finding of findings) {
