@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEMBERS_API, startApp, type AppProcess } from '../support/app-process';
+import { announceDatabase } from '../support/postgres';
+import {
+  binariesOrSkip, collectorPorts, getTrace, searchTraces, startCollector, startJaeger, startPrometheus, stopAll, removeDir, tag, traceIdFor, traceparent, waitFor,
+  type Collector, type Jaeger, type JaegerSpan, type JaegerTrace, type Prometheus,
+} from './support';
+
+/*
+ * members-api under the agent -> the collector built from source running our otel-collector.yaml
+ * -> Jaeger v2, and Prometheus scraping the collector with collector/alerts.yml. Only listening
+ * addresses and two timings (decision_wait 1s, batch timeout 200ms) are set on the command line.
+ */
+const bins = binariesOrSkip('jaeger.test.ts');
+const SERVICE = 'members-api-e2e';
+const PROBABILISTIC_PERCENT = 25; // otel-collector.yaml's some-of-the-rest policy
+
+describe.skipIf(!bins)('agent -> collector (otel-collector.yaml) -> Jaeger v2, Prometheus alerts', () => {
+  let jaeger: Jaeger;
+  let collector: Collector;
+  let prometheus: Prometheus | undefined;
+  let app: AppProcess;
+  // The dice of the probabilistic policy say "drop" for the N+1 trace: it must be kept for its finding.
+  const nPlusOneId = traceIdFor(false, PROBABILISTIC_PERCENT, 1);
+  const healthyKept = traceIdFor(true, PROBABILISTIC_PERCENT, 2);
+  const healthyDropped = traceIdFor(false, PROBABILISTIC_PERCENT, 3);
+
+  beforeAll(async () => {
+    await announceDatabase();
+    jaeger = await startJaeger(bins!.jaeger);
+    const ports = await collectorPorts();
+    collector = await startCollector(bins!.otelcol, 'otel-collector.yaml', [
+      `exporters::otlp_grpc/jaeger::endpoint=${jaeger.otlpGrpc}`,
+      `exporters::prometheus::endpoint=127.0.0.1:${ports.prometheus}`,
+      'processors::tail_sampling::decision_wait=1s',
+      'processors::batch::timeout=200ms',
+    ], ports);
+    if (bins!.prometheus) prometheus = await startPrometheus(bins!.prometheus, collector);
+    app = await startApp(MEMBERS_API, {
+      env: {
+        OTEL_SERVICE_NAME: SERVICE,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      },
+    });
+    const get = async (path: string, traceId: string): Promise<void> => {
+      const res = await fetch(`${app.url}${path}`, { headers: { traceparent: traceparent(traceId) } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    await get('/members/1/payments', nPlusOneId);
+    await get('/members/1', healthyKept);
+    await get('/members/1', healthyDropped);
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.stop('SIGKILL');
+    await stopAll();
+    removeDir(prometheus?.dir);
+  });
+
+  it('runs otel-collector.yaml with no deprecation warning (snake_case component names)', () => {
+    expect(collector.proc.log()).toMatch(/Everything is ready/);
+    expect(collector.proc.log()).not.toMatch(/deprecat/i);
+  });
+
+  it('finds the N+1 trace in Jaeger by its perf.* tags, with the perf.finding event, the composite span and the call site', async () => {
+    const trace = await waitFor('the N+1 trace in Jaeger', () => getTrace(jaeger.query, nPlusOneId), 30_000);
+    const root = rootOf(trace, '/members/1/payments');
+    expect(tag(root, 'perf.health')).toMatch(/^(warning|critical)$/);
+    expect(Number(tag(root, 'perf.findings.count'))).toBeGreaterThanOrEqual(1);
+    expect(tag(root, 'perf.n_plus_one.count')).toBe(1);
+
+    // Searched the way a person would in the UI: by service and tags (values compared as strings).
+    const byHealth = await searchTraces(jaeger.query, SERVICE, { 'perf.health': String(tag(root, 'perf.health')) });
+    expect(byHealth.map((t) => t.traceID)).toContain(nPlusOneId);
+    expect(byHealth.map((t) => t.traceID)).not.toContain(healthyKept);
+    const byCount = await searchTraces(jaeger.query, SERVICE, { 'perf.findings.count': String(tag(root, 'perf.findings.count')) });
+    expect(byCount.map((t) => t.traceID)).toEqual([nPlusOneId]);
+
+    const finding = root.logs.find((l) => field(l.fields, 'event') === 'perf.finding' && field(l.fields, 'perf.finding.type') === 'n_plus_one');
+    expect(finding, JSON.stringify(root.logs)).toBeDefined();
+    expect(String(field(finding!.fields, 'code.filepath'))).toMatch(/examples\/members-api\/routes\/payments\.js$/);
+    expect(field(finding!.fields, 'code.lineno')).toBe(9);
+    expect(field(finding!.fields, 'perf.finding.repeat_count')).toBe(20);
+
+    const composite = trace.spans.find((s) => tag(s, 'perf.composite.count') !== undefined);
+    expect(composite, 'a composite span').toBeDefined();
+    expect(tag(composite!, 'perf.composite.count')).toBe(20);
+    expect(tag(composite!, 'perf.composite.strategy')).toMatch(/^(exact_match|same_kind)$/);
+    expect(trace.spans.length).toBeLessThan(21); // 1 + 20 queries became far fewer spans
+  });
+
+  it('keeps or drops the healthy requests exactly as the probabilistic policy decides from their trace ids', async () => {
+    const kept = await waitFor('the healthy trace the policy keeps', () => getTrace(jaeger.query, healthyKept), 30_000);
+    const root = rootOf(kept, '/members/1');
+    expect(tag(root, 'perf.findings.count')).toBe(0);
+    expect(tag(root, 'perf.health')).toMatch(/^(excellent|good)$/);
+    // Both went through the same collector at the same time; once the kept one is stored and one
+    // more decision period has passed, the other was decided too.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await getTrace(jaeger.query, healthyDropped)).toBeUndefined();
+    // ...and it was decided, not lost: the collector counted a "not sampled" decision.
+    const telemetry = await (await fetch(`${collector.telemetry}/metrics`)).text();
+    expect(telemetry).toMatch(/otelcol_processor_tail_sampling\w*\{[^}]*sampled="false"[^}]*\} [1-9]/);
+  });
+
+  it.skipIf(!bins?.prometheus)('fires the N+1 alert of collector/alerts.yml in Prometheus, on the route template', async () => {
+    const alert = await waitFor('PerfNPlusOneNew firing', async () => {
+      const res = await fetch(`${prometheus!.url}/api/v1/alerts`);
+      const body = (await res.json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
+      return body.data.alerts.find((a) => a.labels.alertname === 'PerfNPlusOneNew' && a.state === 'firing');
+    }, 45_000, 500);
+    expect(alert.labels).toMatchObject({ job: SERVICE, operation: 'GET /members/:id/payments', severity: 'warning' });
+
+    const series = await promQuery(prometheus!.url, `perf_findings_total{job="${SERVICE}"}`);
+    expect(series.map((s) => s.metric.operation)).toEqual(['GET /members/:id/payments']);
+    const health = await promQuery(prometheus!.url, `sum by (operation) (perf_request_health_score_count{job="${SERVICE}"})`);
+    expect(Object.fromEntries(health.map((s) => [s.metric.operation, Number(s.value[1])]))).toEqual({ 'GET /members/:id/payments': 1, 'GET /members/:id': 2 });
+    const queries = await promQuery(prometheus!.url, `perf_request_query_count_sum{job="${SERVICE}",operation="GET /members/:id/payments"}`);
+    expect(Number(queries[0]?.value[1])).toBe(21);
+  });
+});
+
+function field(fields: { key: string; value: unknown }[], key: string): unknown {
+  return fields.find((f) => f.key === key)?.value;
+}
+
+function rootOf(trace: JaegerTrace, path: string): JaegerSpan {
+  const root = trace.spans.find((s) => tag(s, 'url.path') === path && tag(s, 'span.kind') === 'server');
+  if (!root) throw new Error(`no server span for ${path} in ${JSON.stringify(trace.spans.map((s) => s.operationName))}`);
+  return root;
+}
+
+async function promQuery(url: string, query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  if (body.status !== 'success') throw new Error(`${query}: ${JSON.stringify(body)}`);
+  return body.data.result;
+}
