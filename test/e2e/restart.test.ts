@@ -69,6 +69,9 @@ describe.skipIf(!bins)('collector restarted during a run', () => {
       expect(new Set(trace.spans.map((s) => s.spanID)).size).toBe(trace.spans.length);
       expect([...trace.spans.map((s) => s.operationName)].sort()).toEqual([...reference.spans.map((s) => s.operationName)].sort());
     }
+    // They were made after the first collector stopped: only the restarted one can have them.
+    const early = exportedSpans(first.log());
+    for (const id of during) expect(early.some((s) => s.traceId === id)).toBe(false);
     const exported = exportedSpans(first.log() + collector.proc.log());
     for (const id of [before, ...during]) {
       const ids = exported.filter((s) => s.traceId === id).map((s) => s.spanId);
