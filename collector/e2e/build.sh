@@ -86,4 +86,4 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
 fi
 command -v prometheus >/dev/null 2>&1 && ln -sfn "$(command -v prometheus)" "$bin/prometheus" && ln -sfn "$(command -v promtool)" "$bin/promtool"
 
-say "ready in $((SECONDS - start)) s: $("$bin/otelcol-perf" --version 2>/dev/null | head -n1); jaeger $("$bin/jaeger" version 2>/dev/null | grep -oE '"gitVersion":"[^"]*"' | cut -d'"' -f4 || true); $(prometheus --version 2>&1 | head -n1 || true)"
+say "ready in $((SECONDS - start)) s: $("$bin/otelcol-perf" --version 2>/dev/null | head -n1); jaeger module $(grep -E 'jaegertracing/jaeger ' "$here/jaeger/go.mod" | awk '{print $2}'); $(prometheus --version 2>&1 | head -n1 || true)"
