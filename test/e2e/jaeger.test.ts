@@ -139,6 +139,12 @@ describe.skipIf(!bins)('agent -> collector (otel-collector.yaml) -> Jaeger v2, P
       return byOperation['GET /members/:id'] === 2 ? byOperation : undefined;
     }, 15_000, 500);
     expect(requests['GET /members/:id/payments']).toBe(1);
+    // The collector's own telemetry is scraped too, in the naming the pipeline alerts use.
+    const accepted = await waitFor('the collector telemetry in Prometheus', async () => {
+      const r = await promQuery(prometheus!.url, 'otelcol_receiver_accepted_spans{job="otel-collector"}');
+      return r.length > 0 ? r : undefined;
+    }, 15_000, 500);
+    expect(accepted[0].metric.receiver).toBe('otlp');
     const queries = await promQuery(prometheus!.url, `perf_request_query_count_sum{job="${SERVICE}",operation="GET /members/:id/payments"}`);
     expect(Number(queries[0]?.value[1])).toBe(21);
   });
