@@ -9,6 +9,7 @@ import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
 import type { TraceBufferStats } from './processing/trace-buffer';
 import type { ProtectionState } from './protection/self-protection';
 import { createPipeline } from './pipeline';
+import { startMetrics } from './metrics';
 import { startAdminServer } from './api/admin-server';
 import { BaselineStore } from './api/baselines';
 import { setConfigControl, setRuntime } from './api/runtime';
@@ -86,8 +87,12 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   const exporter = createExporter(env);
   const queue = exporter ? new ExportQueue(exporter, exportQueueOptionsFromEnv(env)) : undefined;
   for (const problem of loadPlugins(config.plugins, analyzerRegistry)) process.stderr.write(`otel-perf-agent: ${problem}\n`);
+  const metrics = startMetrics(env);
   const baselines = new BaselineStore(1000, config.stateDir, () => store.current.retention.baselinesDays);
-  const pipeline = createPipeline(store, queue, { footprint: () => baselines.estimateBytes() });
+  const pipeline = createPipeline(store, queue, {
+    footprint: () => baselines.estimateBytes(),
+    onAnalyzed: metrics && (({ trace, findings, summary }) => metrics.record({ operation: trace.operation, findings, summary })),
+  });
   setRuntime({
     expectTrace: pipeline.expectTrace,
     forgetTrace: pipeline.forgetTrace,
@@ -109,8 +114,13 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     : undefined;
   log.info(`started (${config.env}); exporting ${exporter ? exporter.description : 'nowhere (OTEL_TRACES_EXPORTER=none)'}`);
 
+  if (metrics) log.info(`metrics: ${metrics.description}`);
+
   // The trace buffer owns the export queue: flushing it flushes the queue.
-  const flush = (): Promise<void> => pipeline.buffer.forceFlush();
+  const flush = async (): Promise<void> => {
+    await pipeline.buffer.forceFlush();
+    await metrics?.forceFlush().catch(() => undefined);
+  };
   const removeHooks = exitHooks && queue ? installExitHooks(
     { flush, hasPending: () => hasPending(queue), drainSync: () => queue.drainSync() },
     exporter?.timeoutMillis ?? 1000,
@@ -141,6 +151,7 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
         // The SDK shuts the trace buffer down: it hands over what it still holds, then flushes
         // and closes the export queue it owns.
         await sdk.shutdown();
+        await metrics?.shutdown().catch(() => undefined);
         setCurrent(undefined);
         setRuntime(undefined);
       })();

@@ -48,6 +48,8 @@ export interface PipelineOptions {
   now?: Clock;
   /** Bytes held outside the pipeline (the baselines), counted in the agent's footprint. */
   footprint?: () => number;
+  /** Also handed every analyzed trace (the agent's metrics). */
+  onAnalyzed?: (result: AnalyzedTrace) => void;
 }
 
 export function createPipeline(store: ConfigStore, queue: ExportQueue | undefined, options: PipelineOptions = {}): Pipeline {
@@ -95,6 +97,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   const onTrace: TraceListener = (trace, findings, summary) => {
     if (waiting.size > 0) waiting.get(trace.traceId)?.({ trace, findings, summary });
     insights.record({ trace, findings, summary });
+    options.onAnalyzed?.({ trace, findings, summary });
     if (findings.length === 0) return;
     const logFindings = store.current.logFindings;
     for (const finding of findings) {
