@@ -32,9 +32,17 @@ const USAGE = `usage: node bench/run.js [options]
   --warmup S         seconds of warm-up load before each measurement (default 1)
   --n1-duration S    seconds of the N+1-only phase (default 4; --quick 2)
   --connections N    concurrent connections (default 10)
+  --rate R           at most R requests per second in all (default: as fast as the connections go). At a
+                     fixed rate every configuration sees the same share of requests within per-second
+                     budgets (keep-findings), and CPU per request compares more fairly on a busy machine
   --only a,b         these configurations (also the extra ones: ${CONFIGS.filter((c) => c.extra).map((c) => c.name).join(', ')})
   --soak             sustained load on agent-prod (or --only) after 2 min of none as the RSS baseline;
                      RSS every 10 s; writes bench/RESULTS.soak.md (about 13 minutes)
+  --node PATH        run the app and the micro-benchmarks under this node binary (default: the one
+                     running the harness); the harness, receiver and load generator stay on it
+  --app-args "A B"   extra node options for the app (for example "--cpu-prof --cpu-prof-dir=/tmp/p")
+  --baseline-dist D  also run every agent configuration against another build's dist/ directory D, as
+                     NAME@base, alternating with this build's (before/after a change, in the same rounds)
   --no-micro         skip the micro-benchmarks
   --no-write         print only; write no file (CI smoke)
 configurations: ${CONFIGS.map((c) => c.name).join(', ')}
@@ -61,12 +69,23 @@ function parseArgs(argv) {
     else if (flag === '--duration') o.durationSec = num(flag, value(), { min: 1 });
     else if (flag === '--warmup') o.warmupSec = num(flag, value());
     else if (flag === '--n1-duration') o.n1DurationSec = num(flag, value(), { min: 1 });
+    else if (flag === '--rate') o.rate = num(flag, value(), { min: 1 });
     else if (flag === '--connections') o.connections = num(flag, value(), { min: 1, integer: true });
+    else if (flag === '--node') o.node = String(value() || '');
+    else if (flag === '--app-args') o.appArgs = String(value() || '').split(/\s+/).filter(Boolean);
+    else if (flag === '--baseline-dist') o.baselineDist = path.resolve(String(value() || ''));
     else if (flag === '--only') o.only = String(value() || '').split(',').map((s) => s.trim()).filter(Boolean);
     else if (flag === '--help' || flag === '-h') o.help = true;
     else throw new Error(`unknown argument: ${argv[i]}`);
   }
   if (o.quick && o.soak) throw new Error('--quick and --soak do not go together');
+  if (o.baselineDist !== undefined && !fs.existsSync(path.join(o.baselineDist, 'register.js'))) {
+    throw new Error(`--baseline-dist needs a built dist/ directory (with register.js), got ${JSON.stringify(o.baselineDist)}`);
+  }
+  if (o.node !== undefined) {
+    if (!o.node || !fs.existsSync(o.node)) throw new Error(`--node needs the path of a node binary, got ${JSON.stringify(o.node)}`);
+    o.node = path.resolve(o.node);
+  }
   o.rounds ??= o.quick || o.soak ? 1 : 3;
   o.durationSec ??= o.quick ? 3 : o.soak ? 600 : 10;
   o.warmupSec ??= 1;
@@ -76,6 +95,18 @@ function parseArgs(argv) {
 }
 
 function selectConfigs(o) {
+  const picked = pickConfigs(o);
+  if (!o.baselineDist) return picked;
+  const register = path.join(o.baselineDist, 'register.js');
+  const out = [];
+  for (const c of picked) {
+    out.push(c);
+    if (c.needsDist) out.push({ ...c, name: `${c.name}@base`, description: `${c.description}; the build in ${o.baselineDist}`, preloads: () => [register], quick: false });
+  }
+  return out;
+}
+
+function pickConfigs(o) {
   if (o.only) {
     const unknown = o.only.filter((n) => !CONFIGS.some((c) => c.name === n));
     if (unknown.length) throw new Error(`unknown configuration(s) ${unknown.join(', ')}; known: ${CONFIGS.map((c) => c.name).join(', ')}`);
@@ -107,6 +138,9 @@ async function runOne(config, phase, round, o, totalRounds) {
     durationSec: phase === 'n1' ? o.n1DurationSec : o.durationSec,
     warmupSec: o.warmupSec,
     connections: o.connections,
+    node: o.node,
+    rate: o.rate,
+    appArgs: o.appArgs,
   });
   r.round = round;
   log(`[round ${round}/${totalRounds}] ${config.name.padEnd(18)} ${phase.padEnd(4)} ${describeRun(r)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
@@ -114,12 +148,12 @@ async function runOne(config, phase, round, o, totalRounds) {
 }
 
 /** The micro-benchmarks in their own process: a fresh JIT, and a crash there is only a failure. */
-async function runMicroChild(quick, distDir) {
+async function runMicroChild(quick, distDir, node) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-bench-micro-'));
   const out = path.join(tmp, 'micro.json');
   try {
     const args = [path.join(BENCH_DIR, 'micro', 'run.js'), '--json', out, ...(quick ? ['--quick'] : [])];
-    const child = spawnNode(args, { env: childEnv(distDir ? { BENCH_DIST_DIR: distDir } : {}), cwd: ROOT, name: 'micro-benchmarks' });
+    const child = spawnNode(args, { env: childEnv(distDir ? { BENCH_DIST_DIR: distDir } : {}), cwd: ROOT, name: 'micro-benchmarks', node });
     const timeout = quick ? MICRO_TIMEOUT_MS.quick : MICRO_TIMEOUT_MS.full;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
     const exit = await child.exited;
@@ -146,7 +180,7 @@ function writeOutputs(o, files) {
 
 async function runRounds(o, configs) {
   const started = Date.now();
-  const machine = describeMachine();
+  const machine = describeMachine(o.node);
   log(`bench: ${configs.map((c) => c.name).join(', ')}; ${o.rounds} round(s) x ${o.durationSec} s; ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load average ${machine.loadAvg.join(' ')}`);
   const runs = [];
   for (let round = 1; round <= o.rounds; round++) {
@@ -159,7 +193,7 @@ async function runRounds(o, configs) {
   let micro = null;
   if (o.micro) {
     log('micro-benchmarks...');
-    micro = await runMicroChild(o.quick, o.dist && o.dist.distDir);
+    micro = await runMicroChild(o.quick, o.dist && o.dist.distDir, o.node);
   }
 
   const configNames = configs.map((c) => c.name);
@@ -202,7 +236,7 @@ function describeMix() {
 }
 
 async function runSoak(o, configs) {
-  const machine = describeMachine();
+  const machine = describeMachine(o.node);
   const config = configs[0];
   const none = CONFIGS.find((c) => c.name === 'none');
   // The bare app's RSS also grows for a while under load; a baseline of a few seconds would

@@ -9,6 +9,7 @@ import type { AgentConfig, ConfigStore } from './config';
 import type { ExportQueue } from './export/export-queue';
 import { analyzerContext, analyzerRegistry } from './plugins/registry';
 import type { CallSitePolicy } from './instrumentation/call-site-instrumentation';
+import { setShadowPolicy } from './instrumentation/unsampled-fast-path';
 import { SelfProtection } from './protection/self-protection';
 import { Insights, footprintBytes, startRetention, traceBufferBudget } from './stats';
 import { PerfSampler, RateLimiter, type Clock } from './sampling';
@@ -120,6 +121,8 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     onTrace,
     onOverhead: (ms) => protection.recordOverhead(ms),
     fingerprintOf: (text, dialect) => statements.get(text, dialect).fingerprint,
+    // Shadow queries are PostgreSQL's (unsampled-fast-path.ts pgShadowPath).
+    normalize: (text) => statements.get(text, 'postgresql'),
   });
   const traceBuffer = buffer;
   // The driver wrappers outlive a stopped agent (instrumentations stay patched): they then
@@ -127,6 +130,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   let stopped = false;
   const callSitePolicy: CallSitePolicy = (active, statement, skipAbove, dialect) =>
     stopped ? captureStack(skipAbove) : traceBuffer.callSiteFor(active, statement, skipAbove, dialect);
+  setShadowPolicy((active, traceId, parentSpanId, query, skipAbove) => traceBuffer.startShadow(active, traceId, parentSpanId, query, skipAbove));
 
   return {
     expectTrace: (traceId, receive) => waiting.set(traceId, receive),
@@ -140,6 +144,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     footprint,
     shutdown: () => {
       stopped = true;
+      setShadowPolicy(undefined);
       protection.stop();
       retention.stop();
     },

@@ -93,6 +93,24 @@ const CONFIGS = [
     needsDist: true,
   },
   {
+    name: 'agent-prod-keep100',
+    description: 'this agent, production with PERF_AGENT_SAMPLING_KEEP_FINDINGS_MAX_PER_SECOND=100 (keep-findings records 10x more)',
+    preloads: () => [agentRegister()],
+    env: { PERF_AGENT_ENV: 'production', PERF_AGENT_SAMPLING_KEEP_FINDINGS_MAX_PER_SECOND: '100' },
+    exports: 'otlp',
+    needsDist: true,
+    extra: true,
+  },
+  {
+    name: 'agent-prod-noprobe',
+    description: 'this agent, production defaults, without the admin API probe of agent-prod',
+    preloads: () => [agentRegister()],
+    env: { PERF_AGENT_ENV: 'production' },
+    exports: 'otlp',
+    needsDist: true,
+    extra: true,
+  },
+  {
     name: 'elastic',
     description: 'elastic-apm-node 4.18.0, span compression on, metrics and central config off, to a discarding sink',
     preloads: () => {
@@ -115,9 +133,25 @@ const CONFIGS = [
   // Cost breakdowns of plain OpenTelemetry, run only when named with --only.
   {
     name: 'otel-ratio-0',
-    description: 'plain OpenTelemetry, nothing sampled (instrumentation and context only)',
+    description: 'plain OpenTelemetry, http + pg, nothing sampled (instrumentation and context only)',
     preloads: () => [PLAIN_OTEL],
     env: { BENCH_OTEL_RATIO: '0' },
+    exports: 'none',
+    extra: true,
+  },
+  {
+    name: 'otel-http-0',
+    description: 'plain OpenTelemetry, instrumentation-http only, nothing sampled',
+    preloads: () => [PLAIN_OTEL],
+    env: { BENCH_OTEL_RATIO: '0', BENCH_OTEL_INSTRUMENTATIONS: 'http' },
+    exports: 'none',
+    extra: true,
+  },
+  {
+    name: 'otel-pg-0',
+    description: 'plain OpenTelemetry, instrumentation-pg only, nothing sampled',
+    preloads: () => [PLAIN_OTEL],
+    env: { BENCH_OTEL_RATIO: '0', BENCH_OTEL_INSTRUMENTATIONS: 'pg' },
     exports: 'none',
     extra: true,
   },

@@ -15,7 +15,17 @@ function git(args) {
   }
 }
 
-function describeMachine() {
+/** The version of the node binary the app runs under (`--node`), else the harness's own. */
+function nodeVersion(node) {
+  if (!node) return process.version;
+  try {
+    return execFileSync(node, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return `unknown (${node})`;
+  }
+}
+
+function describeMachine(node) {
   const cpus = os.cpus();
   let distBuilt = null;
   try {
@@ -30,7 +40,7 @@ function describeMachine() {
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
+    node: nodeVersion(node),
     loadAvg: os.loadavg().map((v) => Math.round(v * 100) / 100),
     gitCommit: git(['rev-parse', '--short', 'HEAD']),
     gitDirtyFiles: status === null ? null : status.split('\n').filter(Boolean).length,

@@ -50,8 +50,8 @@ class LineStream {
  * Spawns `node` with args; stdout and stderr are read as lines (and must be: a child writing to
  * a full pipe blocks). `child.exited` resolves with { code, signal } once it is gone.
  */
-function spawnNode(args, { env, cwd, name }) {
-  const child = spawn(process.execPath, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnNode(args, { env, cwd, name, node = process.execPath }) {
+  const child = spawn(node, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const tracked = Object.assign(child, {
     label: name,

@@ -61,7 +61,7 @@ async function runConfig(config, opts) {
     const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, TIMEOUTS.receiverStart, 'listening line');
     if (config.exports === 'elastic') sink = await startElasticSink();
 
-    const args = [];
+    const args = [...(opts.appArgs || [])];
     for (const preload of config.preloads()) args.push('--require', preload);
     args.push('--require', CPU_PROBE, SERVER);
     const env = childEnv({
@@ -75,7 +75,7 @@ async function runConfig(config, opts) {
     const adminPort = config.adminProbe && opts.phase === 'load' ? await freePort() : 0;
     if (adminPort) env.PERF_AGENT_ADMIN_PORT = String(adminPort);
     const appStarted = Date.now();
-    app = spawnNode(args, { env, cwd: ROOT, name: `app (${config.name})` });
+    app = spawnNode(args, { env, cwd: ROOT, name: `app (${config.name})`, node: opts.node });
     rss = sampleRss(app.pid);
     const [, appUrl] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, TIMEOUTS.appStart, 'listening line');
     result.startupMs = Date.now() - appStarted;
@@ -84,14 +84,14 @@ async function runConfig(config, opts) {
     let receiverCpuStart = null;
     if (opts.phase === 'n1') {
       rss.phase = 'load';
-      const res = await load(appUrl, { durationSec: opts.durationSec, paths: [N_PLUS_ONE], connections: opts.connections });
+      const res = await load(appUrl, { durationSec: opts.durationSec, paths: [N_PLUS_ONE], connections: opts.connections, rate: opts.rate });
       await drain(res);
       result.load = summarizeLoad(res);
       result.servedRequests = result.load.sent;
     } else {
       rss.phase = 'warmup';
       if (opts.warmupSec > 0) {
-        const warm = await load(appUrl, { durationSec: opts.warmupSec, paths: MIX, connections: opts.connections });
+        const warm = await load(appUrl, { durationSec: opts.warmupSec, paths: MIX, connections: opts.connections, rate: opts.rate });
         warmupRequests = warm.requests.sent;
         await drain(warm);
       }
@@ -101,7 +101,7 @@ async function runConfig(config, opts) {
       receiverCpuStart = readCpuMs(receiver.pid);
       const harnessCpuStart = process.cpuUsage();
       const probe = adminPort ? probeAdmin(`http://127.0.0.1:${adminPort}`) : undefined;
-      const res = await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections });
+      const res = await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections, rate: opts.rate });
       const harnessCpu = process.cpuUsage(harnessCpuStart);
       if (probe) result.admin = await probe.stop();
       await drain(res);
@@ -196,7 +196,7 @@ async function mark(app, n) {
 }
 
 /** autocannon from this process; resolves with its result, or rejects on error or overrun. */
-function load(baseUrl, { durationSec, paths, connections }) {
+function load(baseUrl, { durationSec, paths, connections, rate }) {
   return new Promise((resolve, reject) => {
     const guardMs = durationSec * 1000 + TIMEOUTS.loadSlack;
     let settled = false;
@@ -207,6 +207,8 @@ function load(baseUrl, { durationSec, paths, connections }) {
         duration: durationSec,
         requests: paths.map((p) => ({ method: 'GET', path: p })),
         timeout: 10,
+        // A fixed request rate: the same share of requests meets per-second budgets in every configuration.
+        ...(rate ? { overallRate: rate } : {}),
       },
       (err, res) => {
         if (settled) return;
@@ -284,6 +286,10 @@ function summarizeCpu(probe, requests) {
     perRequestLoadOnlyMs: requests > 0 ? loadMs / requests : null,
     rssAtStartMiB: start.rss / 1048576,
     rssAtEndMiB: end.rss / 1048576,
+    // V8's heap at the end of the load: used (live and not yet collected) and reserved.
+    heapUsedAtEndMiB: typeof end.heapUsed === 'number' ? end.heapUsed / 1048576 : null,
+    heapTotalAtEndMiB: typeof end.heapTotal === 'number' ? end.heapTotal / 1048576 : null,
+    externalAtEndMiB: typeof end.external === 'number' ? end.external / 1048576 : null,
   };
 }
 

@@ -11,6 +11,7 @@
 //   BENCH_OTEL_PG_CONNECT_SPANS=false instrumentation-pg `ignoreConnectSpans: true`
 //   BENCH_OTEL_EXPORTER=none          spans are sampled and batched, then dropped (no serialization, no HTTP)
 //   BENCH_OTEL_COMPRESSION=none       protobuf without gzip
+//   BENCH_OTEL_INSTRUMENTATIONS=http  only these instrumentations (comma-separated: http, pg)
 
 const { NodeSDK } = require('@opentelemetry/sdk-node');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
@@ -34,11 +35,12 @@ function createExporter() {
 }
 
 const ratio = env.BENCH_OTEL_RATIO;
+const only = env.BENCH_OTEL_INSTRUMENTATIONS ? env.BENCH_OTEL_INSTRUMENTATIONS.split(',').map((s) => s.trim()) : ['http', 'pg'];
+const instrumentations = [];
+if (only.includes('http')) instrumentations.push(new HttpInstrumentation());
+if (only.includes('pg')) instrumentations.push(new PgInstrumentation({ ignoreConnectSpans: env.BENCH_OTEL_PG_CONNECT_SPANS === 'false' }));
 const sdk = new NodeSDK({
-  instrumentations: [
-    new HttpInstrumentation(),
-    new PgInstrumentation({ ignoreConnectSpans: env.BENCH_OTEL_PG_CONNECT_SPANS === 'false' }),
-  ],
+  instrumentations,
   spanProcessors: [new BatchSpanProcessor(createExporter())],
   ...(ratio === undefined ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(Number(ratio)) }) }),
   metricReaders: [],

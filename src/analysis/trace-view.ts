@@ -76,7 +76,8 @@ export class BufferedTraceView implements TraceView {
   private children: Map<string, SpanView[]> | undefined;
   private operationName: string | undefined;
 
-  constructor(root: ReadableSpan, others: readonly ReadableSpan[], queries: Map<string, QueryMark> | undefined) {
+  /** `extra`: views of spans that were never SDK spans (the shadow queries of a keep-findings record). */
+  constructor(root: ReadableSpan, others: readonly ReadableSpan[], queries: Map<string, QueryMark> | undefined, extra?: readonly SpanView[]) {
     this.traceId = root.spanContext().traceId;
     this.spans = [];
     this.dbSpans = [];
@@ -84,6 +85,12 @@ export class BufferedTraceView implements TraceView {
       const view = new ReadableSpanView(span, false, queries?.get(span.spanContext().spanId));
       this.spans.push(view);
       if (view.isDb) this.dbSpans.push(view);
+    }
+    if (extra) {
+      for (const view of extra) {
+        this.spans.push(view);
+        if (view.isDb) this.dbSpans.push(view);
+      }
     }
     this.root = new ReadableSpanView(root, true, queries?.get(root.spanContext().spanId));
     this.spans.push(this.root);

@@ -4,6 +4,7 @@ import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
 import type { CallSiteRef } from '../analysis/call-site-cache';
 import type { SqlDialect } from '../sql/dialect';
 import { recordingParent, watchConnect, type ConnectFailureSpan } from './connect-errors';
+import { mysqlConnectionPrototype, mysqlFastPath, NOT_TAKEN, pgFastPath, pgShadowPath, type FastPath, type ShadowPath } from './unsampled-fast-path';
 
 type Callback = (...args: unknown[]) => unknown;
 type Prototype = Record<string, unknown>;
@@ -67,7 +68,9 @@ export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrum
         'pg',
         ['>=8.0.3 <9'],
         (moduleExports: { Client?: PoolModule }) => {
-          if (moduleExports.Client) stack(moduleExports.Client.prototype, 'query', wrapQuery('postgresql'));
+          if (moduleExports.Client) {
+            stack(moduleExports.Client.prototype, 'query', (original) => queryWrapper(original, 'postgresql', () => this.policy, pgFastPath(original), pgShadowPath(original)));
+          }
           return moduleExports;
         },
         (moduleExports: { Client?: PoolModule } | undefined) => {
@@ -76,6 +79,21 @@ export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrum
       ),
       new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool('postgresql', ['query'], ['connect'], pgConnect), unpatchPool(['query', 'connect'])),
       new InstrumentationNodeModuleDefinition('mysql2', ['>=2.0.0 <4'], undefined, undefined, [
+        // Where instrumentation-mysql2 wraps query/execute: under a non-recording span, skip it.
+        new InstrumentationNodeModuleFile(
+          'mysql2/lib/connection.js',
+          ['>=2.0.0 <4'],
+          (moduleExports: PoolModule) => {
+            const proto = mysqlConnectionPrototype(moduleExports);
+            for (const name of ['query', 'execute']) stack(proto, name, mysqlFastPath);
+            return moduleExports;
+          },
+          (moduleExports: PoolModule | undefined) => {
+            if (!moduleExports) return;
+            const proto = mysqlConnectionPrototype(moduleExports);
+            for (const name of ['query', 'execute']) unstack(proto, name);
+          },
+        ),
         // mysql2 3.11 moved the pool methods to a base class; older versions keep them on Pool.
         new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
         new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
@@ -96,6 +114,7 @@ function stack(proto: Prototype, name: string, wrapper: (original: Method) => Me
   const original = proto[name] as Method;
   if (typeof original !== 'function') return;
   const wrapped = wrapper(original);
+  if (wrapped === original) return;
   wrapped[ORIGINAL] = original;
   proto[name] = wrapped;
 }
@@ -105,12 +124,17 @@ function unstack(proto: Prototype, name: string): void {
   if (current && current[ORIGINAL]) proto[name] = current[ORIGINAL];
 }
 
-function queryWrapper(original: Method, dialect: SqlDialect, policyOf: () => CallSitePolicy | undefined): Method {
+function queryWrapper(original: Method, dialect: SqlDialect, policyOf: () => CallSitePolicy | undefined, fast?: FastPath, shadow?: ShadowPath): Method {
   return function query(this: unknown, ...args: unknown[]) {
     const active = context.active();
     const span = trace.getSpan(active);
     // A query under a span that records nothing will record nothing: no stack to capture.
-    if ((span && !span.isRecording()) || active.getValue(CALL_SITE_KEY) !== undefined) return original.apply(this, args);
+    if (span && !span.isRecording()) return fast ? fast(this, args, active) : original.apply(this, args);
+    if (span && shadow) {
+      const result = shadow(this, args, active, span, query);
+      if (result !== NOT_TAKEN) return result;
+    }
+    if (active.getValue(CALL_SITE_KEY) !== undefined) return original.apply(this, args);
     // null tells the span's start that the decision was taken: no capture there either.
     const policy = policyOf();
     const holder = policy ? policy(active, args[0], query, dialect) : captureStack(query);

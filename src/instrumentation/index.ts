@@ -4,16 +4,20 @@ import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { AgentConfig } from '../config';
 import { CallSiteInstrumentation, type CallSitePolicy } from './call-site-instrumentation';
+import { setShadowScope } from '../processing/shadow-record';
 
 /**
  * The official contrib instrumentations; the agent's work starts where they stop. Drivers are
  * patched when the application requires them, so this must run before the app loads `pg`.
  */
 export function createInstrumentations(config: AgentConfig, callSitePolicy?: CallSitePolicy): Instrumentation[] {
+  const pg = new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans });
+  // Spans built from shadow queries carry the scope the pg instrumentation would have given them.
+  setShadowScope({ name: pg.instrumentationName, version: pg.instrumentationVersion });
   return [
     // The admin API runs on a worker thread, where nothing is instrumented: no spans of its own.
     new HttpInstrumentation(),
-    new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
+    pg,
     new MySQL2Instrumentation(),
     // After the driver instrumentations: its pool wrappers go on top of theirs.
     new CallSiteInstrumentation(callSitePolicy, { pgConnectErrorSpans: !config.instrumentation.pgConnectSpans }),

@@ -11,6 +11,7 @@ import { ATTR_SAMPLING_REASON, isDbSpan, statementOf } from '../semconv';
 import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
 import { CallSiteCache, QuerySite, type CallSiteRef } from '../analysis/call-site-cache';
 import type { SqlDialect } from '../sql/dialect';
+import { shadowClock, shadowSpans, shadowViews, type Normalized, type ShadowDb, type ShadowQuery, type ShadowSpanView } from './shadow-record';
 
 /**
  * Where complete traces go: the export queue. The buffer owns it, as the SDK's batch processor
@@ -56,6 +57,8 @@ export interface TraceBufferOptions {
   onOverhead?: (ms: number) => void;
   /** The fingerprint of a raw statement (the statement cache), to capture one call site per statement. */
   fingerprintOf?: (statement: string, dialect: SqlDialect) => string;
+  /** Normalized text and fingerprint of a raw PostgreSQL statement (the statement cache), for shadow queries. */
+  normalize?: (statement: string) => Normalized;
 }
 
 /** Statements followed per trace (their QuerySite); past it a statement only borrows call sites. */
@@ -74,6 +77,9 @@ interface TraceRecord {
   overheadMs: number;
   /** Per statement fingerprint (and parent span, past the first), the call site of its queries in this request. */
   sites: Map<string, QuerySite> | undefined;
+  /** Queries of a trace recorded only for keep-findings, kept without spans (see shadow-record.ts). */
+  shadow: ShadowQuery[] | undefined;
+  shadowViews: ShadowSpanView[] | undefined;
 }
 
 export interface TraceBufferStats {
@@ -182,7 +188,7 @@ export class TraceBuffer implements SpanProcessor {
       return;
     }
     this.traces.delete(traceId);
-    this.bufferedSpans -= record.spans.length;
+    this.bufferedSpans -= record.spans.length + (record.shadow?.length ?? 0);
     const started = performance.now();
     this.release(span, record);
     this.options.onOverhead?.(record.overheadMs + performance.now() - started);
@@ -233,6 +239,38 @@ export class TraceBuffer implements SpanProcessor {
     return site;
   }
 
+  /**
+   * A query under `parentSpanId` of an unsampled trace recorded for keep-findings, kept as a
+   * shadow instead of a span; undefined when this trace is not collected or is full (the caller
+   * then takes the full path).
+   */
+  startShadow(active: Context, traceId: string, parentSpanId: string, query: { raw: string; name: string; db: ShadowDb }, skipAbove: (...args: never[]) => unknown): ShadowQuery | undefined {
+    const record = this.traces.get(traceId);
+    if (!record || !this.options.normalize || !this.options.config().analysis.enabled) return undefined;
+    const shadow = (record.shadow ??= []);
+    if (record.spans.length + shadow.length >= this.options.limits.maxSpansPerTrace || this.bufferedSpans >= this.options.limits.maxBufferedSpans) return undefined;
+    let site = active.getValue(CALL_SITE_KEY) as CallSiteRef | null | undefined;
+    if (site === undefined) site = this.callSiteFor(active, query.raw, skipAbove, 'postgresql');
+    const entry: ShadowQuery = {
+      raw: query.raw,
+      name: query.name,
+      db: query.db,
+      parentSpanId,
+      ...shadowClock(),
+      endPerfMs: undefined,
+      error: undefined,
+      site: site ?? undefined,
+      // The order clock of QueryMark, shared with the trace's real database spans.
+      order: record,
+      startOrder: record.events++,
+      endOrder: undefined,
+    };
+    shadow.push(entry);
+    this.bufferedSpans++;
+    return entry;
+  }
+
+
   /** Hands over every trace still held, then flushes and closes the sink. */
   shutdown(): Promise<void> {
     clearInterval(this.sweeper);
@@ -256,14 +294,15 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: undefined, overheadMs: 0, sites: undefined };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: undefined, overheadMs: 0, sites: undefined, shadow: undefined, shadowViews: undefined };
     this.traces.set(traceId, record);
   }
 
   private analyze(root: Span, record: TraceRecord): void {
     const config = this.options.config();
     if (!config.analysis.enabled) return;
-    const trace = new BufferedTraceView(root, record.spans, record.queries);
+    if (record.shadow && this.options.normalize) record.shadowViews = shadowViews(record.shadow, this.options.normalize);
+    const trace = new BufferedTraceView(root, record.spans, record.queries, record.shadowViews);
     const findings = this.options.analysis.analyze(trace, config);
     const summary = summarize(trace, this.options.analysis.health(trace, findings, config));
     annotateRoot(root, summary, findings);
@@ -288,6 +327,7 @@ export class TraceBuffer implements SpanProcessor {
     const sink = this.options.sink;
     if (!sink) return;
     let spans = record.spans;
+    if (record.shadowViews) for (const span of shadowSpans(record.shadowViews, root)) spans.push(span);
     spans.push(root);
     const config = this.options.config();
     if (this.options.compress && config.compression.enabled) {
@@ -313,7 +353,7 @@ export class TraceBuffer implements SpanProcessor {
     for (const [traceId, record] of this.traces) {
       if (now - record.startedAt < this.options.limits.traceTimeoutMs) continue;
       this.traces.delete(traceId);
-      this.bufferedSpans -= record.spans.length;
+      this.bufferedSpans -= record.spans.length + (record.shadow?.length ?? 0);
       this.counters.expiredTraces++;
       for (const span of record.spans) if (isSampled(span)) this.options.sink?.add(span);
     }

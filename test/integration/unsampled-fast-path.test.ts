@@ -1,0 +1,130 @@
+import { resolve } from 'node:path';
+import { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type DecodedSpan } from '../../collector/receiver';
+import { startApp } from '../support/app-process';
+
+const FIXTURE = resolve(__dirname, '../fixtures/fast-path-app.js');
+const REQUESTS = 6;
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = new Socket();
+    s.setTimeout(1000, () => (s.destroy(), done(false)));
+    s.once('error', () => done(false));
+    s.connect(port, '127.0.0.1', () => (s.destroy(), done(true)));
+  });
+}
+
+interface FixtureResult {
+  checks: number;
+  mismatches: string[];
+  fastPath: number;
+  shadow: number;
+}
+
+async function run(env: Record<string, string>): Promise<{ result: FixtureResult; spans: DecodedSpan[] }> {
+  const receiver = await startOtlpReceiver();
+  const app = await startApp(FIXTURE, {
+    waitForListening: false,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PERF_AGENT_COMPRESSION_ENABLED: 'false', PERF_AGENT_LOG_FINDINGS: 'false', ...env },
+  });
+  try {
+    const exit = await app.exited;
+    expect(exit.code, app.stderr()).toBe(0);
+    const line = app.stdout().split('\n').find((l) => l.startsWith('{'));
+    expect(line, app.stdout() + app.stderr()).toBeDefined();
+    const sampled = env.PERF_AGENT_SAMPLING_RATE === '1' || env.PERF_AGENT_SAMPLING_KEEP_FINDINGS === 'true';
+    const spans = sampled ? await receiver.waitFor((all) => all.filter((s) => s.name === 'GET /fixture').length >= REQUESTS, 15_000) : receiver.spans();
+    return { result: JSON.parse(line!) as FixtureResult, spans };
+  } finally {
+    await app.stop('SIGKILL');
+    await receiver.close();
+  }
+}
+
+/**
+ * Each request's trace with ids, times and timing-dependent values taken out: numbers, the
+ * finding's message (it quotes milliseconds) and recommendation (it notes queries that overlap,
+ * which the SDK's millisecond start times decide by chance, run to run).
+ */
+const TIMED = new Set(['perf.finding.message', 'perf.finding.recommendation']);
+function shapes(spans: DecodedSpan[]): string[][] {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const roots = spans.filter((s) => s.name === 'GET /fixture').sort((a, b) => Number(a.attributes['fixture.request']) - Number(b.attributes['fixture.request']));
+  return roots.map((root) =>
+    spans
+      .filter((s) => s.traceId === root.traceId)
+      .map((s) => {
+        const attrs = Object.entries(s.attributes)
+          .map(([k, v]) => `${k}=${k.startsWith('perf.') && typeof v === 'number' ? 'number' : String(v)}`)
+          .sort()
+          .join(',');
+        const events = s.events
+          .map((e) => `${e.name}{${Object.entries(e.attributes).map(([k, v]) => `${k}=${TIMED.has(k) || typeof v === 'number' ? typeof v : String(v)}`).sort().join(',')}}`)
+          .sort()
+          .join(',');
+        return `${s.name}|${s.kind}|${byId.get(s.parentSpanId)?.name ?? '-'}|${s.status.code}|${attrs}|${events}`;
+      })
+      .sort(),
+  );
+}
+
+describe('queries under an unsampled request skip the contrib instrumentations', async () => {
+  const mysqlUp = await reachable(3306);
+  const base = { FIXTURE_MYSQL: mysqlUp ? '1' : '0', PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'false' };
+
+  it('runs every callback and continuation in its own request, as the contrib path does', async () => {
+    const unsampled = { ...base, PERF_AGENT_SAMPLING_RATE: '0' };
+    const [fast, contrib] = [await run(unsampled), await run({ ...unsampled, FIXTURE_FAST_PATH: 'off' })];
+    // 6 pg Client#query per request (2 of them through Pool#query), 3 mysql2 connection queries.
+    expect(fast.result.fastPath).toBe(REQUESTS * (6 + (mysqlUp ? 3 : 0)));
+    expect(contrib.result.fastPath).toBe(0);
+    expect(fast.result.checks).toBeGreaterThanOrEqual(REQUESTS * 5);
+    expect(fast.result.mismatches.filter((m) => m.startsWith('pg '))).toEqual([]);
+    expect(fast.result.mismatches).toEqual(contrib.result.mismatches);
+    expect(fast.spans.filter((s) => s.name === 'GET /fixture')).toEqual([]);
+  });
+
+  it('leaves sampled traces exactly as they are: same spans, same attributes', async () => {
+    const sampled = { ...base, PERF_AGENT_SAMPLING_RATE: '1' };
+    const [fast, contrib] = [await run(sampled), await run({ ...sampled, FIXTURE_FAST_PATH: 'off' })];
+    expect(fast.result.fastPath).toBe(0);
+    const withFast = shapes(fast.spans);
+    expect(withFast).toHaveLength(REQUESTS);
+    // 1 root + 6 pg queries (+ 3 mysql2) per request: nothing went missing.
+    for (const t of withFast) expect(t).toHaveLength(1 + 6 + (mysqlUp ? 3 : 0));
+    expect(withFast).toEqual(shapes(contrib.spans));
+    expect(fast.result.mismatches).toEqual(contrib.result.mismatches);
+  });
+
+  it('keeps a trace with a finding from the shadow record exactly as full recording kept it', async () => {
+    const keep = {
+      ...base,
+      PERF_AGENT_SAMPLING_RATE: '0',
+      PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'true',
+      FIXTURE_REPEATS: '6',
+      // Findings and composites that depend on timing would make the two runs differ by chance.
+      PERF_AGENT_THRESHOLDS_SLOW_QUERY_MS: '60000',
+      PERF_AGENT_THRESHOLDS_EXECUTION_TIME_MS_EXCELLENT: '60000',
+      PERF_AGENT_THRESHOLDS_EXECUTION_TIME_MS_GOOD: '60001',
+      PERF_AGENT_THRESHOLDS_EXECUTION_TIME_MS_WARNING: '60002',
+      PERF_AGENT_THRESHOLDS_EXECUTION_TIME_MS_CRITICAL: '60003',
+      PERF_AGENT_COMPRESSION_EXACT_MATCH_MAX_MS: '60000',
+    };
+    const compressed = { PERF_AGENT_COMPRESSION_ENABLED: 'true' };
+    const [shadow, full] = [await run({ ...keep, ...compressed }), await run({ ...keep, ...compressed, FIXTURE_SHADOW: 'off' })];
+    // 10 pg queries per request (4 + 6 repeats) left a shadow instead of a span; none with the shadow off.
+    expect(shadow.result.shadow).toBe(REQUESTS * 10);
+    expect(full.result.shadow).toBe(0);
+    expect(shadow.result.mismatches).toEqual(full.result.mismatches);
+    const kept = shapes(shadow.spans);
+    expect(kept).toHaveLength(REQUESTS);
+    for (const t of kept) {
+      expect(t.find((s) => s.startsWith('GET /fixture|'))).toContain('perf.sampling.reason=finding');
+      expect(t.find((s) => s.startsWith('GET /fixture|'))).toContain('perf.finding.type=n_plus_one');
+      expect(t.find((s) => s.startsWith('GET /fixture|'))).toContain(`code.filepath=${FIXTURE}`);
+    }
+    expect(kept).toEqual(shapes(full.spans));
+  });
+});
