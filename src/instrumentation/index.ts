@@ -4,6 +4,7 @@ import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { AgentConfig } from '../config';
 import { CallSiteInstrumentation, type CallSitePolicy } from './call-site-instrumentation';
+import { RouteInstrumentation } from './route-instrumentation';
 
 /**
  * The official contrib instrumentations; the agent's work starts where they stop. Drivers are
@@ -15,6 +16,8 @@ export function createInstrumentations(config: AgentConfig, callSitePolicy?: Cal
     new HttpInstrumentation(),
     new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans }),
     new MySQL2Instrumentation(),
+    // Route templates of Express and Fastify, for instrumentation-http's http.route.
+    new RouteInstrumentation(),
     // After the driver instrumentations: its pool wrappers go on top of theirs.
     new CallSiteInstrumentation(callSitePolicy, { pgConnectErrorSpans: !config.instrumentation.pgConnectSpans }),
   ];
