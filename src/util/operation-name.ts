@@ -1,4 +1,13 @@
 import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_HTTP_METHOD as HTTP_METHOD,
+  ATTR_HTTP_REQUEST_METHOD as HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL as HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_ROUTE as HTTP_ROUTE,
+  ATTR_HTTP_TARGET as HTTP_TARGET,
+  ATTR_URL_FULL as URL_FULL,
+  ATTR_URL_PATH as URL_PATH,
+} from '../semconv';
 
 /*
  * What an operation is, in one place: the sampler's keep-findings budget (at span start), the
@@ -10,14 +19,6 @@ import type { Attributes } from '@opentelemetry/api';
  * matched it, so it names the operation at the end. `http.method` and `http.target` are the old
  * semantic conventions, still read for other instrumentations.
  */
-const HTTP_ROUTE = 'http.route';
-const URL_PATH = 'url.path';
-const HTTP_TARGET = 'http.target';
-const URL_FULL = 'url.full';
-const HTTP_REQUEST_METHOD = 'http.request.method';
-const HTTP_REQUEST_METHOD_ORIGINAL = 'http.request.method_original';
-const HTTP_METHOD = 'http.method';
-
 const ID_SEGMENT = /\/(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{24,})(?=\/|$)/gi;
 
 /** `/members/42/payments?x=1` -> `/members/:id/payments`: few operations however many ids. */
