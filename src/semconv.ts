@@ -30,6 +30,17 @@ export const EXCEPTION_EVENT = 'exception';
 export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
 export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 
+// HTTP spans, as instrumentation-http writes them (stable names; `http.method` and `http.target`
+// are the old conventions, still read for other instrumentations). `http.route` is known only once
+// a framework matched the request.
+export const ATTR_HTTP_ROUTE = 'http.route';
+export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+export const ATTR_HTTP_REQUEST_METHOD_ORIGINAL = 'http.request.method_original';
+export const ATTR_HTTP_METHOD = 'http.method';
+export const ATTR_URL_PATH = 'url.path';
+export const ATTR_URL_FULL = 'url.full';
+export const ATTR_HTTP_TARGET = 'http.target';
+
 // Database spans, added by the agent.
 export const ATTR_QUERY_FINGERPRINT = 'perf.query.fingerprint';
 export const ATTR_QUERY_PATTERN = 'perf.query.pattern';

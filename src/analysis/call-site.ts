@@ -3,6 +3,7 @@ import { findSourceMap } from 'node:module';
 import { dirname, relative, resolve, isAbsolute, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallSite } from './types';
+import { isGeneratedPrismaFile, libraryOfFile, type QueryLibrary } from './libraries';
 
 /**
  * The application's call site of a query, captured when the app calls the driver and resolved
@@ -95,9 +96,13 @@ export interface AppFrame {
 
 function applicationCallSite(frames: V8CallSite[]): CallSite | null {
   const found: AppFrame[] = [];
+  let library: QueryLibrary | undefined; // the ORM whose frames lie below the application's line
   for (let i = 0; i < frames.length && found.length < CALL_STACK_FRAMES; i++) {
     const frame = applicationFrame(frames[i]);
-    if (!frame) continue;
+    if (!frame) {
+      if (found.length === 0) library ??= libraryOfFrame(frames[i]);
+      continue;
+    }
     // `ids.map((id) => find(id))`: the arrow and its caller are on one line; the named frame says more.
     const last = found[found.length - 1];
     if (last !== undefined && last.lineno === frame.lineno && last.filepath === frame.filepath) {
@@ -107,7 +112,17 @@ function applicationCallSite(frames: V8CallSite[]): CallSite | null {
     found.push(frame);
   }
   if (found.length === 0) return null;
-  return { ...found[0], stack: found.map(formatFrame).join('\n') };
+  const site: CallSite = { ...found[0], stack: found.map(formatFrame).join('\n') };
+  if (library) site.library = library;
+  return site;
+}
+
+function libraryOfFrame(frame: V8CallSite): QueryLibrary | undefined {
+  let file = frame.getFileName();
+  if (!file || file.startsWith('node:') || file.startsWith('internal/')) return undefined;
+  if (file.startsWith('file://')) file = fileURLToPath(file);
+  if (file.includes(NODE_MODULES)) return libraryOfFile(file);
+  return isGeneratedPrismaFile(file) ? 'prisma' : undefined;
 }
 
 /** The frame as the application wrote it, or undefined for node internals, node_modules and the agent. */
@@ -116,6 +131,8 @@ function applicationFrame(frame: V8CallSite): AppFrame | undefined {
   if (!file || file.startsWith('node:') || file.startsWith('internal/')) return undefined;
   if (file.startsWith('file://')) file = fileURLToPath(file);
   if (!isAbsolute(file) || file.includes(NODE_MODULES) || file.startsWith(AGENT_ROOT)) return undefined;
+  // A Prisma client generated into the application's tree is Prisma's code, not the application's.
+  if (isGeneratedPrismaFile(file)) return undefined;
   const name = frame.getFunctionName() ?? frame.getMethodName();
   const type = frame.getTypeName();
   const fn = name ? (type && type !== 'Object' && !name.includes('.') ? `${type}.${name}` : name) : undefined;

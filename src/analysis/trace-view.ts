@@ -3,7 +3,7 @@ import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { resolveCallSite } from './call-site';
 import { holderOf, type CallSiteRef } from './call-site-cache';
-import { templatePath } from '../util/operation-name';
+import { operationName } from '../util/operation-name';
 import { ATTR_QUERY_FINGERPRINT, dbSystemOf, statementOf } from '../semconv';
 import type { CallSite, SpanView, TraceView } from './types';
 
@@ -98,7 +98,7 @@ export class BufferedTraceView implements TraceView {
   }
 
   get operation(): string {
-    this.operationName ??= operationOf(this.root);
+    this.operationName ??= operationName(this.root.name, this.root.attributes);
     return this.operationName;
   }
 
@@ -114,19 +114,4 @@ export class BufferedTraceView implements TraceView {
     }
     return this.children.get(spanId) ?? [];
   }
-}
-
-/**
- * `GET /members/:id/payments`: the route when a framework reported one, else the path with ids
- * replaced, so operations stay few however many members there are.
- */
-export function operationOf(root: SpanView): string {
-  const a = root.attributes;
-  const method = a['http.request.method'] ?? a['http.method'];
-  if (typeof method !== 'string') return root.name;
-  const route = a['http.route'];
-  if (typeof route === 'string' && route) return `${method} ${route}`;
-  const path = a['url.path'] ?? a['http.target'];
-  if (typeof path !== 'string') return root.name;
-  return `${method} ${templatePath(path)}`;
 }

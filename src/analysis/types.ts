@@ -11,6 +11,8 @@ export interface CallSite {
    * (`at findPaymentsForInvoice (/app/routes/payments.js:9)`): the loop above a query helper.
    */
   stack?: string;
+  /** The ORM or query builder whose frames lie between this line and the driver. */
+  library?: 'sequelize' | 'typeorm' | 'prisma' | 'knex';
 }
 
 /** One ended span of a local trace, as analyzers see it. Times are epoch milliseconds. */

@@ -5,6 +5,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { AgentConfig } from '../config';
 import { CallSiteInstrumentation, type CallSitePolicy } from './call-site-instrumentation';
 import { setShadowScope } from '../processing/shadow-record';
+import { RouteInstrumentation } from './route-instrumentation';
 
 /**
  * The official contrib instrumentations; the agent's work starts where they stop. Drivers are
@@ -19,6 +20,8 @@ export function createInstrumentations(config: AgentConfig, callSitePolicy?: Cal
     new HttpInstrumentation(),
     pg,
     new MySQL2Instrumentation(),
+    // Route templates of Express and Fastify, for instrumentation-http's http.route.
+    new RouteInstrumentation(),
     // After the driver instrumentations: its pool wrappers go on top of theirs.
     new CallSiteInstrumentation(callSitePolicy, { pgConnectErrorSpans: !config.instrumentation.pgConnectSpans }),
   ];

@@ -7,7 +7,7 @@ import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
 import { compileGlobs } from './glob';
 import type { GlobMatcher } from './glob';
-import { templatePath } from '../util/operation-name';
+import { methodOf, operationName, pathOf } from '../util/operation-name';
 import { OperationBudget } from './operation-budget';
 import { RateLimiter } from './rate-limiter';
 import type { Clock } from './rate-limiter';
@@ -30,25 +30,7 @@ export interface PerfSamplerOptions {
   budget?: RateLimiter;
 }
 
-/*
- * What a span offers at sampling time. instrumentation-http 0.223 starts an incoming (SERVER) span
- * named after the raw request method only (`GET`; a framework may rename it to `GET /route` later)
- * with these attributes (utils.js getIncomingRequestAttributes): `http.request.method` (upper-case;
- * `_OTHER` for an unknown method, then `http.request.method_original`), `url.path` (the pathname,
- * no query), `url.query`, `url.scheme`, `server.address`, `server.port`, `client.address`,
- * `network.peer.address`, `network.peer.port`, `network.protocol.version`, `user_agent.original`,
- * plus startIncomingSpanHook attributes and captured headers. The parent context it passes is the
- * one extracted from the request headers. There is no `http.route`, `http.target` or `url.full`
- * at start. An outgoing (CLIENT) span is also named after the method and carries
- * `http.request.method`, `url.full`, `server.address`, `server.port`. `http.target` and
- * `http.method` are the old semantic conventions, still read for other instrumentations.
- */
-const URL_PATH = 'url.path';
-const HTTP_TARGET = 'http.target';
-const URL_FULL = 'url.full';
-const HTTP_REQUEST_METHOD = 'http.request.method';
-const HTTP_REQUEST_METHOD_ORIGINAL = 'http.request.method_original';
-const HTTP_METHOD = 'http.method';
+// What a span offers at sampling time, and what an operation is: src/util/operation-name.ts.
 
 /** Results are shared between calls, so they and their attributes are frozen. */
 function result(decision: SamplingDecision, reason?: SamplingReason, rate?: number): SamplingResult {
@@ -174,12 +156,9 @@ export class PerfSampler implements Sampler {
     return this.keepFindings && this.mayRecord(spanName, attributes) ? results.ratioRecord : NOT_RECORD;
   }
 
-  /** Keep-findings recording, within the operation's budget (method and path template, else the span name). */
+  /** Keep-findings recording, within the budget of the operation (named as the analysis names it). */
   private mayRecord(spanName: string, attributes: Attributes): boolean {
-    const path = pathOf(attributes);
-    if (path === undefined) return this.recordBudget.tryTake(spanName);
-    const method = methodOf(attributes);
-    return this.recordBudget.tryTake(method === undefined ? templatePath(path) : `${method} ${templatePath(path)}`);
+    return this.recordBudget.tryTake(operationName(spanName, attributes));
   }
 
   private isCritical(spanName: string, attributes: Attributes): boolean {
@@ -223,51 +202,4 @@ function traceIdWord(traceId: string): number {
     acc = (acc ^ word) >>> 0;
   }
   return acc;
-}
-
-/** The URL path known at span start, without query string or fragment. */
-export function pathOf(attributes: Attributes): string | undefined {
-  const path = attributes[URL_PATH];
-  if (typeof path === 'string') return path;
-  const target = attributes[HTTP_TARGET];
-  if (typeof target === 'string') return target.charCodeAt(0) === 47 /* / */ ? stripQuery(target, 0) : pathOfUrl(target);
-  const full = attributes[URL_FULL];
-  if (typeof full === 'string') return pathOfUrl(full);
-  return undefined;
-}
-
-/** The request method for `<method> <path>` globs; an unknown method keeps its original spelling. */
-export function methodOf(attributes: Attributes): string | undefined {
-  const method = attributes[HTTP_REQUEST_METHOD];
-  if (typeof method === 'string') {
-    const original = attributes[HTTP_REQUEST_METHOD_ORIGINAL];
-    return method === '_OTHER' && typeof original === 'string' ? original : method;
-  }
-  const old = attributes[HTTP_METHOD];
-  return typeof old === 'string' ? old : undefined;
-}
-
-/** `s` from `start` up to the first `?` or `#`. */
-function stripQuery(s: string, start: number): string {
-  let end = start;
-  while (end < s.length) {
-    const c = s.charCodeAt(end);
-    if (c === 63 /* ? */ || c === 35 /* # */) break;
-    end++;
-  }
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
-
-/** The path of an absolute URL (`https://host:8443/a/b?q` -> `/a/b`); `/` when it has none. */
-function pathOfUrl(url: string): string | undefined {
-  const scheme = url.indexOf('://');
-  if (scheme < 0) return undefined;
-  let i = scheme + 3;
-  while (i < url.length) {
-    const c = url.charCodeAt(i);
-    if (c === 47 /* / */) return stripQuery(url, i);
-    if (c === 63 /* ? */ || c === 35 /* # */) break;
-    i++;
-  }
-  return '/';
 }

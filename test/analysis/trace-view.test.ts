@@ -1,59 +1,9 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { BufferedTraceView, operationOf } from '../../src/analysis/trace-view';
+import { BufferedTraceView } from '../../src/analysis/trace-view';
 import type { SpanView } from '../../src/analysis/types';
 import type { StackHolder } from '../../src/analysis/call-site';
-
-function root(name: string, attributes: Attributes = {}): SpanView {
-  return { name, attributes } as unknown as SpanView;
-}
-
-describe('operationOf', () => {
-  it('is method and route when the framework reported a route', () => {
-    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'http.route': '/members/:id/payments', 'url.path': '/members/42/payments' }))).toBe(
-      'GET /members/:id/payments',
-    );
-  });
-
-  it('uses the older http.method and http.target attributes too', () => {
-    expect(operationOf(root('HTTP POST', { 'http.method': 'POST', 'http.target': '/members/7/notes' }))).toBe('POST /members/:id/notes');
-    expect(operationOf(root('HTTP GET', { 'http.method': 'GET', 'http.route': '/health' }))).toBe('GET /health');
-  });
-
-  it('falls back to the path when the route is empty', () => {
-    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'http.route': '', 'url.path': '/members/3' }))).toBe('GET /members/:id');
-  });
-
-  it.each([
-    ['/members/42', '/members/:id'],
-    ['/members/42/payments', '/members/:id/payments'],
-    ['/members/42/payments/7', '/members/:id/payments/:id'],
-    ['/orders/3f2b8c1e-1234-4abc-9def-0123456789ab', '/orders/:id'],
-    ['/orders/3F2B8C1E-1234-4ABC-9DEF-0123456789AB/items', '/orders/:id/items'],
-    ['/docs/507f1f77bcf86cd799439011', '/docs/:id'],
-    ['/v2/members', '/v2/members'],
-    ['/files/deadbeef', '/files/deadbeef'],
-    ['/members/42abc', '/members/42abc'],
-    ['/', '/'],
-  ])('replaces id segments of %s', (path, expected) => {
-    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'url.path': path }))).toBe(`GET ${expected}`);
-  });
-
-  it('strips the query string', () => {
-    expect(operationOf(root('GET', { 'http.request.method': 'GET', 'url.path': '/members?page=2&size=50' }))).toBe('GET /members');
-    expect(operationOf(root('GET', { 'http.method': 'GET', 'http.target': '/members/9?expand=payments' }))).toBe('GET /members/:id');
-  });
-
-  it('is the span name for a root that is not HTTP', () => {
-    expect(operationOf(root('nightly-report', { 'db.system.name': 'postgresql' }))).toBe('nightly-report');
-    expect(operationOf(root('process order', { 'http.request.method': 42 }))).toBe('process order');
-  });
-
-  it('is the span name for an HTTP root without route or path', () => {
-    expect(operationOf(root('GET', { 'http.request.method': 'GET' }))).toBe('GET');
-  });
-});
 
 /** Real ended spans: a server root, a db child via db.system.name, one via db.system, a failed child. */
 async function spans(): Promise<{ root: ReadableSpan; others: ReadableSpan[] }> {

@@ -1,6 +1,7 @@
 import { mainTable, parameterLookup, statementVerb } from '../../sql/sql-shape';
 import type { AnalysisSettings, Analyzer, AnalyzerContext, CallSite, Finding, SpanView, TraceView } from '../types';
 import { TextMemo, clip, formatMs } from './common';
+import { libraryAdvice } from './library-advice';
 
 /**
  * `n_plus_one`: at least `nPlusOne.minRepeats` database spans with the same fingerprint under the
@@ -115,7 +116,7 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AnalysisSetti
     type: 'n_plus_one',
     severity: critical ? 'critical' : 'warning',
     message: `N+1 in ${trace.operation}: ${repeatCount}x ${clip(pattern)} (${formatMs(totalMs)}${how})`,
-    recommendation: memoizedRecommendation(first, pattern, concurrent),
+    recommendation: memoizedRecommendation(first, pattern, concurrent, callSite?.library),
     fingerprint: first.fingerprint,
     pattern,
     repeatCount,
@@ -128,9 +129,12 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AnalysisSetti
 
 const recommendations = new TextMemo();
 
-function memoizedRecommendation(first: SpanView, pattern: string, concurrent: boolean): string {
-  const key = `${concurrent ? 'c' : 's'}${first.dbSystem ?? ''}\u0000${first.fingerprint ?? pattern}`;
-  return recommendations.get(key) ?? recommendations.set(key, batchRecommendation(pattern, first.dbSystem, concurrent));
+function memoizedRecommendation(first: SpanView, pattern: string, concurrent: boolean, library: CallSite['library']): string {
+  const key = `${concurrent ? 'c' : 's'}${library ?? ''}${first.dbSystem ?? ''}\u0000${first.fingerprint ?? pattern}`;
+  const cached = recommendations.get(key);
+  if (cached !== undefined) return cached;
+  const sql = batchRecommendation(pattern, first.dbSystem, concurrent);
+  return recommendations.set(key, library ? libraryAdvice(library, pattern, sql) : sql);
 }
 
 const CONCURRENT_NOTE =
