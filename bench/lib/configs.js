@@ -81,7 +81,7 @@ const CONFIGS = [
     exports: 'otlp',
     needsDist: true,
     quick: true,
-    // DESIGN: the admin API answers with p99 under 50 ms while the app is under load.
+    // The admin API's target: answers with p99 under 50 ms while the app is under load.
     adminProbe: true,
   },
   {

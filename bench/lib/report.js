@@ -83,7 +83,7 @@ function n1Table(ctx) {
 }
 
 function targetsTable(ctx) {
-  const lines = ['## Targets (DESIGN.md)', '', '| target | wanted | result | measured |', '|---|---|---|---|'];
+  const lines = ['## Targets', '', '| target | wanted | result | measured |', '|---|---|---|---|'];
   for (const t of ctx.targets) lines.push(`| ${t.target} | ${t.threshold} | **${t.status}** | ${t.measured} |`);
   return lines.join('\n');
 }

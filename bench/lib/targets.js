@@ -1,5 +1,5 @@
 'use strict';
-// The performance targets of DESIGN.md, checked against one run's figures. A target whose
+// The product's performance targets (README, Performance), checked against one run's figures. A target whose
 // configurations did not run (or failed) is N/A, never a pass.
 
 const { pairRatio } = require('./aggregate');

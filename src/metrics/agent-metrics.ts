@@ -2,7 +2,7 @@ import type { Meter } from '@opentelemetry/api';
 import type { Finding, TraceSummary } from '../analysis/types';
 import { BoundedNames } from './bounded-names';
 
-/** DESIGN's metric names; the collector's Prometheus exporter renders them as in collector/alerts.yml. */
+/** The public metric names; the collector's Prometheus exporter renders them as in collector/alerts.yml. */
 export const METRIC = {
   findings: 'perf.findings',
   healthScore: 'perf.request.health_score',
