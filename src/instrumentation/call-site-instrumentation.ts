@@ -35,7 +35,10 @@ export type CallSitePolicy = (
  *   client would otherwise run its query in the context of whichever request released the
  *   client, and its span would join the wrong trace;
  * - a connect that fails there (no connection, pool ended) leaves no span of the driver's: the
- *   same wrapper leaves an error span under the request (see connect-errors.ts).
+ *   same wrapper leaves an error span under the request (see connect-errors.ts);
+ * - mysql2's `Pool#query`/`execute` call back from the socket of the pooled connection, i.e. in
+ *   the context of whichever request opened or last used it: their callback is bound to the
+ *   caller's context too (mysql2/promise resolves through that callback).
  */
 export interface CallSiteInstrumentationConfig extends InstrumentationConfig {
   /** The pg instrumentation makes no connect spans: a failed pg-pool connect gets an error span from us. */
@@ -53,8 +56,9 @@ export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrum
     const tracer = (): Tracer => this.tracer;
     const pgConnect: ConnectFailureSpan | undefined = this.getConfig().pgConnectErrorSpans ? { name: 'pg-pool.connect', system: 'postgresql' } : undefined;
     const mysqlConnect: ConnectFailureSpan = { name: 'mysql2.getConnection', system: 'mysql' };
-    const patchPool = (dialect: SqlDialect, methods: string[], binders: string[], failure?: ConnectFailureSpan) => (moduleExports: PoolModule): PoolModule => {
-      for (const name of methods) stack(moduleExports.prototype, name, wrapQuery(dialect));
+    const patchPool = (dialect: SqlDialect, methods: string[], binders: string[], failure?: ConnectFailureSpan, bindQueryCallbacks = false) => (moduleExports: PoolModule): PoolModule => {
+      const query = bindQueryCallbacks ? (original: Method): Method => bindLastCallback(wrapQuery(dialect)(original)) : wrapQuery(dialect);
+      for (const name of methods) stack(moduleExports.prototype, name, query);
       for (const name of binders) stack(moduleExports.prototype, name, (original) => wrapCallbackBinding(original, failure, tracer));
       return moduleExports;
     };
@@ -95,8 +99,8 @@ export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrum
           },
         ),
         // mysql2 3.11 moved the pool methods to a base class; older versions keep them on Pool.
-        new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
-        new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect), unpatchPool(['query', 'execute', 'getConnection'])),
+        new InstrumentationNodeModuleFile('mysql2/lib/base/pool.js', ['>=3.11.0 <4'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect, true), unpatchPool(['query', 'execute', 'getConnection'])),
+        new InstrumentationNodeModuleFile('mysql2/lib/pool.js', ['>=2.0.0 <3.11.0'], patchPool('mysql', ['query', 'execute'], ['getConnection'], mysqlConnect, true), unpatchPool(['query', 'execute', 'getConnection'])),
       ]),
     ];
   }
@@ -139,6 +143,18 @@ function queryWrapper(original: Method, dialect: SqlDialect, policyOf: () => Cal
     const policy = policyOf();
     const holder = policy ? policy(active, args[0], query, dialect) : captureStack(query);
     return context.with(active.setValue(CALL_SITE_KEY, holder), () => original.apply(this, args));
+  };
+}
+
+/**
+ * Outside the call-site wrapper on purpose: the callback gets the caller's context without this
+ * query's call site, so a query it runs captures its own.
+ */
+function bindLastCallback(inner: Method): Method {
+  return function bindQueryCallback(this: unknown, ...args: unknown[]) {
+    const last = args.length - 1;
+    if (last >= 0 && typeof args[last] === 'function') args[last] = context.bind(context.active(), args[last] as Callback);
+    return inner.apply(this, args);
   };
 }
 
