@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type DecodedSpan } from '../../collector/receiver';
+import { reachable } from '../support/net';
 import { startApp } from '../support/app-process';
 
 /*
@@ -21,14 +21,6 @@ function markerLine(marker: string): number {
   return index + 1;
 }
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = new Socket();
-    s.setTimeout(1000, () => (s.destroy(), done(false)));
-    s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => (s.destroy(), done(true)));
-  });
-}
 
 interface Seen {
   path: string;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startOtlpReceiver } from '../../collector/receiver';
+import { reachable } from '../support/net';
 import { startApp } from '../support/app-process';
 
 const APP = resolve(__dirname, '../fixtures/mysql-context-app.js');
@@ -9,14 +9,6 @@ const SERVER = 2;
 const MODES = ['callback', 'execute', 'promise'] as const;
 const IDS = [1, 2, 3, 4, 5, 6];
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = new Socket();
-    s.setTimeout(1000, () => (s.destroy(), done(false)));
-    s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => (s.destroy(), done(true)));
-  });
-}
 
 describe('mysql2 pool continuations under contention (MariaDB on 127.0.0.1:3306)', async () => {
   const up = await reachable(3306);

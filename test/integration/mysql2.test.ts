@@ -1,21 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startOtlpReceiver } from '../../collector/receiver';
+import { reachable } from '../support/net';
 import { startApp } from '../support/app-process';
 
 const MYSQL_APP = resolve(__dirname, '../fixtures/mysql-app.js');
 const SERVER = 2;
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = new Socket();
-    s.setTimeout(1000, () => (s.destroy(), done(false)));
-    s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => (s.destroy(), done(true)));
-  });
-}
 
 describe('mysql2 under the agent (MariaDB on 127.0.0.1:3306)', async () => {
   const up = await reachable(3306);

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type DecodedSpan, type Receiver } from '../../collector/receiver';
 import { getJson, startApp, type AppProcess } from '../support/app-process';
 import { announceDatabase, postgresReachable } from '../support/postgres';
+import { reachable } from '../support/net';
 
 /*
  * Issue 8's leaks, end to end: the real pg and mysql2 drivers under the agent, on the real
@@ -20,14 +20,6 @@ const SECRETS = [
 ];
 const SERVER = 2;
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = new Socket();
-    s.setTimeout(1000, () => (s.destroy(), done(false)));
-    s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => (s.destroy(), done(true)));
-  });
-}
 
 /** Keeps the raw bodies the receiver forwards, decompressed. */
 async function startRawSink(): Promise<{ url: string; bodies: Buffer[]; server: Server }> {

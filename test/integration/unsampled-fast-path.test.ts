@@ -1,20 +1,12 @@
 import { resolve } from 'node:path';
-import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type DecodedSpan } from '../../collector/receiver';
+import { reachable } from '../support/net';
 import { startApp } from '../support/app-process';
 
 const FIXTURE = resolve(__dirname, '../fixtures/fast-path-app.js');
 const REQUESTS = 6;
 
-function reachable(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = new Socket();
-    s.setTimeout(1000, () => (s.destroy(), done(false)));
-    s.once('error', () => done(false));
-    s.connect(port, '127.0.0.1', () => (s.destroy(), done(true)));
-  });
-}
 
 interface FixtureResult {
   checks: number;
