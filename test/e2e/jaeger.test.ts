@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMBERS_API, startApp, type AppProcess } from '../support/app-process';
 import { announceDatabase } from '../support/postgres';
 import {
-  binariesOrSkip, collectorPorts, getTrace, searchTraces, startCollector, startJaeger, startPrometheus, stopAll, removeDir, tag, traceIdFor, traceparent, waitFor,
+  binariesOrSkip, startGatewayCollector, getTrace, searchTraces, startJaeger, startPrometheus, stopAll, removeDir, tag, traceIdFor, traceparent, waitFor,
   type Collector, type Jaeger, type JaegerSpan, type JaegerTrace, type Prometheus,
 } from './support';
 
@@ -29,13 +29,7 @@ describe.skipIf(!bins)('agent -> collector (otel-collector.yaml) -> Jaeger v2, P
   beforeAll(async () => {
     await announceDatabase();
     jaeger = await startJaeger(bins!.jaeger);
-    const ports = await collectorPorts();
-    collector = await startCollector(bins!.otelcol, 'otel-collector.yaml', [
-      `exporters::otlp_grpc/jaeger::endpoint=${jaeger.otlpGrpc}`,
-      `exporters::prometheus::endpoint=127.0.0.1:${ports.prometheus}`,
-      'processors::tail_sampling::decision_wait=1s',
-      'processors::batch::timeout=200ms',
-    ], ports);
+    collector = await startGatewayCollector(bins!.otelcol, jaeger);
     if (bins!.prometheus) prometheus = await startPrometheus(bins!.prometheus, collector);
     app = await startApp(MEMBERS_API, {
       env: {

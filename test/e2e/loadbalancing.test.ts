@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMBERS_API, startApp, type AppProcess } from '../support/app-process';
 import { announceDatabase } from '../support/postgres';
 import {
-  binariesOrSkip, collectorPorts, getTrace, startCollector, startJaeger, stopAll, traceIdFor, traceparent, waitFor,
+  binariesOrSkip, startGatewayCollector, getTrace, startCollector, startJaeger, stopAll, traceIdFor, traceparent, waitFor,
   type Collector, type Jaeger,
 } from './support';
 
@@ -29,15 +29,8 @@ describe.skipIf(!bins)('two-tier collectors: load balancing by trace id, then ta
     jaeger = await startJaeger(bins!.jaeger);
     tier2 = [];
     for (const name of ['tier2-a', 'tier2-b']) {
-      const ports = await collectorPorts();
-      tier2.push(await startCollector(bins!.otelcol, 'otel-collector.yaml', [
-        `exporters::otlp_grpc/jaeger::endpoint=${jaeger.otlpGrpc}`,
-        `exporters::prometheus::endpoint=127.0.0.1:${ports.prometheus}`,
-        // Prints every span it exports (after sampling), with its trace id: who got which trace.
-        'exporters::debug::verbosity=detailed',
-        'processors::tail_sampling::decision_wait=2s',
-        'processors::batch::timeout=200ms',
-      ], ports, name));
+      // debug: every span it exports (after sampling) is printed with its trace id: who got which trace.
+      tier2.push(await startGatewayCollector(bins!.otelcol, jaeger, { decisionWait: '2s', debug: true, name }));
     }
     const tier1 = await startCollector(bins!.otelcol, 'collector/loadbalancing/tier1.yaml', [
       `exporters::load_balancing::resolver::static::hostnames=[${tier2.map((c) => c.otlpGrpc).join(', ')}]`,

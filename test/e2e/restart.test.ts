@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMBERS_API, startApp, type AppProcess } from '../support/app-process';
 import { announceDatabase } from '../support/postgres';
 import {
-  binariesOrSkip, collectorPorts, getTrace, startCollector, startJaeger, stopAll, traceIdFor, traceparent, waitFor,
+  binariesOrSkip, startGatewayCollector, getTrace, startJaeger, stopAll, traceIdFor, traceparent, waitFor,
   type Collector, type Jaeger, type JaegerTrace,
 } from './support';
 
@@ -24,15 +24,8 @@ describe.skipIf(!bins)('collector restarted during a run', () => {
   beforeAll(async () => {
     await announceDatabase();
     jaeger = await startJaeger(bins!.jaeger);
-    const ports = await collectorPorts();
-    collector = await startCollector(bins!.otelcol, 'otel-collector.yaml', [
-      `exporters::otlp_grpc/jaeger::endpoint=${jaeger.otlpGrpc}`,
-      `exporters::prometheus::endpoint=127.0.0.1:${ports.prometheus}`,
-      'processors::tail_sampling::decision_wait=1s',
-      'processors::batch::timeout=200ms',
-      // Prints every span it exports with its ids: a span delivered twice would show twice.
-      'exporters::debug::verbosity=detailed',
-    ], ports);
+    // debug: every exported span is printed with its ids, so a span delivered twice shows twice.
+    collector = await startGatewayCollector(bins!.otelcol, jaeger, { debug: true });
     app = await startApp(MEMBERS_API, {
       env: { OTEL_SERVICE_NAME: 'restart-e2e', OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp, OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_EXPORTER_OTLP_TIMEOUT: '30000' },
     });

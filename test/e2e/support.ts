@@ -191,6 +191,21 @@ export async function startCollector(bin: string, config: string, settings: stri
   return collector;
 }
 
+/**
+ * Our `otel-collector.yaml` in front of a Jaeger, at test speed (short batch timeout and tail
+ * sampling decision wait). `debug` prints every exported span with its ids to the collector's log.
+ */
+export async function startGatewayCollector(bin: string, jaeger: Jaeger, options: { decisionWait?: string; debug?: boolean; name?: string } = {}): Promise<Collector> {
+  const ports = await collectorPorts();
+  return startCollector(bin, 'otel-collector.yaml', [
+    `exporters::otlp_grpc/jaeger::endpoint=${jaeger.otlpGrpc}`,
+    `exporters::prometheus::endpoint=127.0.0.1:${ports.prometheus}`,
+    `processors::tail_sampling::decision_wait=${options.decisionWait ?? '1s'}`,
+    'processors::batch::timeout=200ms',
+    ...(options.debug ? ['exporters::debug::verbosity=detailed'] : []),
+  ], ports, options.name);
+}
+
 export interface Prometheus {
   proc: Proc;
   url: string;
