@@ -128,7 +128,7 @@ function describeRun(r) {
   const t = r.telemetry;
   const perTrace = t.traces > 0 ? `, ${(t.spans / t.traces).toFixed(1)} spans and ${f0(t.wireBytes / t.traces)} B gzip per trace, ${t.traces} traces` : '';
   if (r.phase === 'n1') return `${f0(r.load.requests)} N+1 requests${perTrace}`;
-  return `${f0(r.load.rps)} req/s, p99 ${f0(r.load.p99Ms)} ms, CPU ${f2(r.cpu.perRequestMs)} ms/req, RSS ${f0(r.rss.maxRssMiB)} MiB${perTrace}`;
+  return `${f0(r.load.rps)} req/s, p99 ${f0(r.load.p99Ms)} ms, CPU ${f2(r.cpu.perRequestMs)} ms/req (user ${f2(r.cpu.perRequestUserMs)}, sys ${f2(r.cpu.perRequestSystemMs)}), RSS ${f0(r.rss.maxRssMiB)} MiB${perTrace}`;
 }
 
 async function runOne(config, phase, round, o, totalRounds) {

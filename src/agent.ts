@@ -101,9 +101,10 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
   });
 
   const sdk = new NodeSDK({
-    instrumentations: createInstrumentations(config, pipeline.callSitePolicy),
+    instrumentations: createInstrumentations(config, pipeline.callSitePolicy, pipeline.incomingRequests),
     spanProcessors: pipeline.processors,
     sampler: pipeline.sampler,
+    idGenerator: pipeline.idGenerator,
     // Traces only: without these NodeSDK would also start OTLP metrics and logs exporters.
     metricReaders: [],
     logRecordProcessors: [],

@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AnalyzedTrace } from './analysis/types';
 import { captureStack } from './analysis/call-site';
@@ -12,7 +13,8 @@ import type { CallSitePolicy } from './instrumentation/call-site-instrumentation
 import { setShadowPolicy } from './instrumentation/unsampled-fast-path';
 import { SelfProtection } from './protection/self-protection';
 import { Insights, footprintBytes, startRetention, traceBufferBudget } from './stats';
-import { PerfSampler, RateLimiter, type Clock } from './sampling';
+import { PerfSampler, PresetIdGenerator, RateLimiter, type Clock } from './sampling';
+import type { IncomingRequestDecision } from './instrumentation/http-server-fast-path';
 import { compressSpans } from './compression';
 import { DbStatementProcessor } from './processing/db-statement-processor';
 import { StatementCache } from './sql';
@@ -27,6 +29,10 @@ export interface Pipeline {
   forgetTrace(traceId: string): void;
   processors: SpanProcessor[];
   sampler: PerfSampler;
+  /** The tracer's ids: a trace decided ahead (incoming requests) gets the id it was decided for. */
+  idGenerator: PresetIdGenerator;
+  /** For the incoming-request wrapper: the sampler's decision before instrumentation-http starts its span. */
+  incomingRequests: IncomingRequestDecision;
   buffer: TraceBuffer;
   /** For the driver wrappers (CallSiteInstrumentation): which queries get a stack capture. */
   callSitePolicy: CallSitePolicy;
@@ -132,11 +138,27 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     stopped ? captureStack(skipAbove) : traceBuffer.callSiteFor(active, statement, skipAbove, dialect);
   setShadowPolicy((active, traceId, parentSpanId, query, skipAbove) => traceBuffer.startShadow(active, traceId, parentSpanId, query, skipAbove));
 
+  const idGenerator = new PresetIdGenerator();
+  const incomingRequests: IncomingRequestDecision = {
+    decide: (parent, traceId, spanName, attributes) => sampler.decideAhead(parent, traceId, spanName, SpanKind.SERVER, attributes),
+    handOver: (traceId, newTrace) => {
+      if (newTrace) idGenerator.presetTraceId(traceId);
+    },
+    clearHandOver: () => {
+      idGenerator.presetTraceId(undefined);
+      sampler.dropAhead();
+    },
+    newTraceId: () => idGenerator.generateTraceId(),
+    newSpanId: () => idGenerator.generateSpanId(),
+  };
+
   return {
     expectTrace: (traceId, receive) => waiting.set(traceId, receive),
     forgetTrace: (traceId) => waiting.delete(traceId),
     processors: [new DbStatementProcessor(statements), buffer],
     sampler,
+    idGenerator,
+    incomingRequests,
     buffer,
     callSitePolicy,
     protection,

@@ -16,6 +16,7 @@ function agentRegister() {
   return path.join(distDir, 'register.js');
 }
 const PLAIN_OTEL = path.join(ROOT, 'bench', 'preload', 'plain-otel.js');
+const CONTEXT_ONLY = path.join(ROOT, 'bench', 'preload', 'context-only.js');
 
 function elasticStart() {
   try {
@@ -144,6 +145,14 @@ const CONFIGS = [
     description: 'plain OpenTelemetry, instrumentation-http only, nothing sampled',
     preloads: () => [PLAIN_OTEL],
     env: { BENCH_OTEL_RATIO: '0', BENCH_OTEL_INSTRUMENTATIONS: 'http' },
+    exports: 'none',
+    extra: true,
+  },
+  {
+    name: 'context-only',
+    description: 'no instrumentation: only AsyncLocalStorage context per request, emitters bound (the floor of context propagation)',
+    preloads: () => [CONTEXT_ONLY],
+    env: {},
     exports: 'none',
     extra: true,
   },

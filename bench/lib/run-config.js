@@ -284,6 +284,9 @@ function summarizeCpu(probe, requests) {
     // and that were only exported in the final flush are paid for; per request sent.
     perRequestMs: requests > 0 ? toExitMs / requests : null,
     perRequestLoadOnlyMs: requests > 0 ? loadMs / requests : null,
+    // Kernel time (socket writes on loopback, wake-ups) apart from JavaScript's own.
+    perRequestUserMs: requests > 0 ? (probe.exit.cpu.user - start.cpu.user) / 1000 / requests : null,
+    perRequestSystemMs: requests > 0 ? (probe.exit.cpu.system - start.cpu.system) / 1000 / requests : null,
     rssAtStartMiB: start.rss / 1048576,
     rssAtEndMiB: end.rss / 1048576,
     // V8's heap at the end of the load: used (live and not yet collected) and reserved.

@@ -3,6 +3,7 @@ import { InstrumentationBase, type InstrumentationConfig, InstrumentationNodeMod
 import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
 import type { CallSiteRef } from '../analysis/call-site-cache';
 import type { SqlDialect } from '../sql/dialect';
+import { bindContext } from './bind-context';
 import { recordingParent, watchConnect, type ConnectFailureSpan } from './connect-errors';
 import { mysqlConnectionPrototype, mysqlFastPath, NOT_TAKEN, pgFastPath, pgShadowPath, type FastPath, type ShadowPath } from './unsampled-fast-path';
 
@@ -153,7 +154,7 @@ function queryWrapper(original: Method, dialect: SqlDialect, policyOf: () => Cal
 function bindLastCallback(inner: Method): Method {
   return function bindQueryCallback(this: unknown, ...args: unknown[]) {
     const last = args.length - 1;
-    if (last >= 0 && typeof args[last] === 'function') args[last] = context.bind(context.active(), args[last] as Callback);
+    if (last >= 0 && typeof args[last] === 'function') args[last] = bindContext(context.active(), args[last] as Callback);
     return inner.apply(this, args);
   };
 }
@@ -165,7 +166,7 @@ function wrapCallbackBinding(original: Method, failure: ConnectFailureSpan | und
       const active = context.active();
       let callback = args[last] as Callback;
       if (failure !== undefined && recordingParent(active)) callback = watchConnect(tracer(), failure, callback, active);
-      args[last] = context.bind(active, callback);
+      args[last] = bindContext(active, callback);
     }
     return original.apply(this, args);
   };

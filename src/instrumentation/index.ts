@@ -6,18 +6,21 @@ import type { AgentConfig } from '../config';
 import { CallSiteInstrumentation, type CallSitePolicy } from './call-site-instrumentation';
 import { setShadowScope } from '../processing/shadow-record';
 import { RouteInstrumentation } from './route-instrumentation';
+import { HttpServerFastPath, type IncomingRequestDecision } from './http-server-fast-path';
 
 /**
  * The official contrib instrumentations; the agent's work starts where they stop. Drivers are
  * patched when the application requires them, so this must run before the app loads `pg`.
  */
-export function createInstrumentations(config: AgentConfig, callSitePolicy?: CallSitePolicy): Instrumentation[] {
+export function createInstrumentations(config: AgentConfig, callSitePolicy?: CallSitePolicy, incomingRequests?: IncomingRequestDecision): Instrumentation[] {
   const pg = new PgInstrumentation({ ignoreConnectSpans: !config.instrumentation.pgConnectSpans });
   // Spans built from shadow queries carry the scope the pg instrumentation would have given them.
   setShadowScope({ name: pg.instrumentationName, version: pg.instrumentationVersion });
   return [
     // The admin API runs on a worker thread, where nothing is instrumented: no spans of its own.
     new HttpInstrumentation(),
+    // After it: incoming requests the sampler will not record skip its wrapper.
+    new HttpServerFastPath(incomingRequests),
     pg,
     new MySQL2Instrumentation(),
     // Route templates of Express and Fastify, for instrumentation-http's http.route.

@@ -1,4 +1,5 @@
 import { context, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { bindContext } from './bind-context';
 import { endShadowQuery, type ShadowDb, type ShadowQuery } from '../processing/shadow-record';
 
 /**
@@ -60,11 +61,11 @@ export function pgQueryUnwrapped(raw: Fn, self: unknown, args: unknown[], active
   const last = args.length - 1;
   if (last >= 0) {
     if (typeof args[last] === 'function') {
-      args[last] = context.bind(active, args[last] as Fn);
+      args[last] = bindContext(active, args[last] as Fn);
     } else {
       const config = args[0] as { text?: unknown; callback?: unknown } | null;
       if (typeof config === 'object' && config !== null && typeof config.text === 'string' && typeof config.callback === 'function') {
-        config.callback = context.bind(active, config.callback as Fn);
+        config.callback = bindContext(active, config.callback as Fn);
       }
     }
   }
@@ -173,7 +174,7 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     if (!query) return NOT_TAKEN;
     shadowed++;
     const ending = (cb: Fn): Fn =>
-      context.bind(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
+      bindContext(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
         endShadowQuery(query, err);
         return cb.call(this, err, ...rest);
       });

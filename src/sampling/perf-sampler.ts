@@ -74,6 +74,8 @@ export class PerfSampler implements Sampler {
   private readonly limiter: RateLimiter;
   private readonly recordBudget: OperationBudget;
   private results!: RootResults;
+  /** A decision taken ahead of the span start, for the span of this trace id (see decideAhead). */
+  private ahead: { traceId: string; result: SamplingResult } | undefined;
 
   constructor(config: SamplingConfig, options: PerfSamplerOptions = {}) {
     // Unlimited until update() sets the configured rate: the bucket then starts full.
@@ -114,6 +116,11 @@ export class PerfSampler implements Sampler {
     attributes: Attributes,
     _links: Link[],
   ): SamplingResult {
+    const ahead = this.ahead;
+    if (ahead !== undefined && ahead.traceId === traceId) {
+      this.ahead = undefined;
+      return ahead.result;
+    }
     try {
       const parent = trace.getSpanContext(context);
       if (parent !== undefined && isSpanContextValid(parent)) return this.followParent(context, parent, spanName, attributes);
@@ -122,6 +129,23 @@ export class PerfSampler implements Sampler {
       recordFailure('sampler', err);
       return NOT_RECORD;
     }
+  }
+
+  /**
+   * Decides for a span before it starts (an incoming request, from what the request says); true
+   * when it will record. A recording decision is kept for the next shouldSample of the same trace
+   * id, which returns it instead of deciding again (budgets are charged once), until dropAhead().
+   */
+  decideAhead(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes): boolean {
+    this.ahead = undefined;
+    const result = this.shouldSample(context, traceId, spanName, spanKind, attributes, []);
+    if (result.decision === SamplingDecision.NOT_RECORD) return false;
+    this.ahead = { traceId, result };
+    return true;
+  }
+
+  dropAhead(): void {
+    this.ahead = undefined;
   }
 
   /** Traces refused by the rate limit since start. */
