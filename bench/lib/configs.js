@@ -94,6 +94,15 @@ const CONFIGS = [
     needsDist: true,
   },
   {
+    name: 'agent-prod-unsampled',
+    description: 'this agent, production with rate 0 and keep-findings off: every request takes the unsampled path (compare with otel-ratio-0)',
+    preloads: () => [agentRegister()],
+    env: { PERF_AGENT_ENV: 'production', PERF_AGENT_SAMPLING_RATE: '0', PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'false' },
+    exports: 'none',
+    needsDist: true,
+    extra: true,
+  },
+  {
     name: 'agent-prod-keep100',
     description: 'this agent, production with PERF_AGENT_SAMPLING_KEEP_FINDINGS_MAX_PER_SECOND=100 (keep-findings records 10x more)',
     preloads: () => [agentRegister()],

@@ -92,6 +92,38 @@ function evaluateTargets(runs, summary, nRounds) {
     targets.push(t);
   }
 
+  // 6-8. Production cost (CPU per request on the N+1 mix, medians of per-round ratios).
+  const cpuTarget = (id, target, threshold, limit, a, b, extra) => {
+    const t = { id, target, threshold: `<= ${limit.toFixed(2)}` };
+    if (has(a) && has(b)) {
+      const r = pairRatio(runs, nRounds, 'cpuMsPerRequest', a, b);
+      t.value = r.median;
+      t.status = r.median == null ? 'N/A' : r.median <= limit ? 'PASS' : 'MISS';
+      t.measured = `CPU per request ${a} / ${b} = ${fmt(r.median)} (rounds: ${rounds(r.perRound)})`;
+      for (const [x, y] of extra) {
+        if (!has(x) || !has(y)) continue;
+        const e = pairRatio(runs, nRounds, 'cpuMsPerRequest', x, y);
+        t.measured += `; ${x} / ${y} = ${fmt(e.median)}`;
+      }
+    } else {
+      t.status = 'N/A';
+      t.measured = `needs ${a} and ${b}`;
+    }
+    targets.push(t);
+  };
+  cpuTarget('cpu-prod', 'CPU per request at production defaults (agent-prod) at most 1.3x no agent', 1.3, 'agent-prod', 'none', [
+    ['agent-prod-noprobe', 'none'],
+    ['agent-prod-nokeep', 'none'],
+    ['agent-prod-unsampled', 'none'],
+    ['otel-ratio-0', 'none'],
+    ['context-only', 'none'],
+  ]);
+  cpuTarget('cpu-prod-floor', 'CPU per request at production defaults (agent-prod) at or below plain OpenTelemetry sampling nothing (otel-ratio-0)', 1, 'agent-prod', 'otel-ratio-0', [
+    ['agent-prod-noprobe', 'otel-ratio-0'],
+    ['agent-prod-unsampled', 'otel-ratio-0'],
+  ]);
+  cpuTarget('cpu-dev', 'CPU per request at 100% (agent-dev) at or below plain OpenTelemetry at 100% (otel)', 1, 'agent-dev', 'otel', []);
+
   return targets;
 }
 

@@ -143,7 +143,7 @@ function queryWrapper(original: Method, dialect: SqlDialect, policyOf: () => Cal
     // null tells the span's start that the decision was taken: no capture there either.
     const policy = policyOf();
     const holder = policy ? policy(active, args[0], query, dialect) : captureStack(query);
-    return context.with(active.setValue(CALL_SITE_KEY, holder), () => original.apply(this, args));
+    return context.with(active.setValue(CALL_SITE_KEY, holder), original, this, ...args);
   };
 }
 
