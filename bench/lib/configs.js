@@ -208,4 +208,23 @@ function childEnv(extra) {
   return { ...env, ...extra };
 }
 
+/*
+ * Configurations of one's own, for an experiment, without editing this file: BENCH_EXTRA_CONFIGS
+ * names a module exporting a list of { name, description, env, agent?: true } (agent ones preload
+ * the agent's dist/ like agent-prod; the rest run no agent). They run only when named with --only.
+ */
+if (process.env.BENCH_EXTRA_CONFIGS) {
+  for (const extra of require(path.resolve(process.env.BENCH_EXTRA_CONFIGS))) {
+    CONFIGS.push({
+      name: extra.name,
+      description: extra.description || extra.name,
+      preloads: extra.agent ? () => [agentRegister()] : () => [],
+      env: extra.env || {},
+      exports: extra.exports || (extra.agent ? 'otlp' : 'none'),
+      needsDist: Boolean(extra.agent),
+      extra: true,
+    });
+  }
+}
+
 module.exports = { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv };
