@@ -19,8 +19,8 @@ export interface MetricsHandle {
 }
 
 /**
- * Starts the agent's metrics when OTEL_METRICS_EXPORTER=otlp (off by default, as the agent's
- * NodeSDK starts no metrics of its own). Its own MeterProvider, not the global one: only the
+ * Starts the agent's metrics when OTEL_METRICS_EXPORTER=otlp (off by default: the agent's
+ * tracing setup starts no metrics of its own). Its own MeterProvider, not the global one: only the
  * agent's three instruments leave the process, with the same service resource as the traces.
  */
 export function startMetrics(env: NodeJS.ProcessEnv): MetricsHandle | undefined {
