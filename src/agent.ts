@@ -1,4 +1,3 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ConfigStore, formatIssues, loadConfig, type AgentConfig, type UpdateResult } from './config';
 import { createExporter } from './export/create-exporter';
 import { ExportQueue, exportQueueOptionsFromEnv } from './export/export-queue';
@@ -9,6 +8,7 @@ import { analyzerRegistry, type AnalyzerStatus } from './plugins/registry';
 import type { TraceBufferStats } from './processing/trace-buffer';
 import type { ProtectionState } from './protection/self-protection';
 import { createPipeline } from './pipeline';
+import { startSdk } from './sdk-setup';
 import { startMetrics } from './metrics';
 import { startAdminServer } from './api/admin-server';
 import { BaselineStore } from './api/baselines';
@@ -100,16 +100,12 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
     recordReport: (report) => pipeline.insights.recordMeasurement(report),
   });
 
-  const sdk = new NodeSDK({
+  const sdk = startSdk({
     instrumentations: createInstrumentations(config, pipeline.callSitePolicy, pipeline.incomingRequests),
     spanProcessors: pipeline.processors,
     sampler: pipeline.sampler,
     idGenerator: pipeline.idGenerator,
-    // Traces only: without these NodeSDK would also start OTLP metrics and logs exporters.
-    metricReaders: [],
-    logRecordProcessors: [],
   });
-  sdk.start();
   const admin = config.admin.port > 0
     ? startAdminServer(config.admin.port, config.admin.host, config.admin.token, { store, insights: pipeline.insights, status: () => handle.status() })
     : undefined;
@@ -149,8 +145,8 @@ function start(env: NodeJS.ProcessEnv, exitHooks: boolean): AgentHandle {
         await admin?.close();
         pipeline.shutdown();
         await baselines.save();
-        // The SDK shuts the trace buffer down: it hands over what it still holds, then flushes
-        // and closes the export queue it owns.
+        // The tracer provider shuts the trace buffer down: it hands over what it still holds, then
+        // flushes and closes the export queue it owns.
         await sdk.shutdown();
         await metrics?.shutdown().catch(() => undefined);
         setCurrent(undefined);

@@ -1,12 +1,13 @@
-import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { parseHeaders } from '../export/otlp-options';
 import { log } from '../util/log';
 import { describeError } from '../util/safe';
 import { AgentMetrics, type AnalyzedRequest } from './agent-metrics';
+
+type SdkMetrics = typeof import('@opentelemetry/sdk-metrics');
+type JsonExporter = typeof import('@opentelemetry/exporter-metrics-otlp-http');
+type ProtoExporter = typeof import('@opentelemetry/exporter-metrics-otlp-proto');
 
 const METER_NAME = 'otel-perf-agent';
 const DEFAULT_INTERVAL_MS = 60_000;
@@ -19,8 +20,8 @@ export interface MetricsHandle {
 }
 
 /**
- * Starts the agent's metrics when OTEL_METRICS_EXPORTER=otlp (off by default, as the agent's
- * NodeSDK starts no metrics of its own). Its own MeterProvider, not the global one: only the
+ * Starts the agent's metrics when OTEL_METRICS_EXPORTER=otlp (off by default: the agent's
+ * tracing setup starts no metrics of its own). Its own MeterProvider, not the global one: only the
  * agent's three instruments leave the process, with the same service resource as the traces.
  */
 export function startMetrics(env: NodeJS.ProcessEnv): MetricsHandle | undefined {
@@ -38,7 +39,12 @@ export function startMetrics(env: NodeJS.ProcessEnv): MetricsHandle | undefined 
     compression: options.gzip ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
     timeoutMillis: options.timeoutMillis,
   };
-  const exporter = options.json ? new OTLPJsonMetricExporter(config) : new OTLPProtoMetricExporter(config);
+  // The metrics SDK and its exporter are loaded only here: metrics are off by default, and
+  // loading them costs memory in every process.
+  const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics') as SdkMetrics;
+  const exporter = options.json
+    ? new (require('@opentelemetry/exporter-metrics-otlp-http') as JsonExporter).OTLPMetricExporter(config)
+    : new (require('@opentelemetry/exporter-metrics-otlp-proto') as ProtoExporter).OTLPMetricExporter(config);
   const provider = new MeterProvider({
     resource: defaultResource().merge(detectResources({ detectors: [envDetector] })),
     readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: options.intervalMillis, exportTimeoutMillis: Math.min(options.timeoutMillis, options.intervalMillis) })],

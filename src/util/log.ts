@@ -1,4 +1,5 @@
 import { diag, DiagConsoleLogger, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { diagLogLevelFromString } from '@opentelemetry/core';
 
 const PREFIX = 'otel-perf-agent: ';
 const said = new Set<string>();
@@ -8,7 +9,13 @@ const said = new Set<string>();
  * SDK. Without OTEL_LOG_LEVEL nobody would hear a warning, so warnings and errors then go to stderr.
  */
 export function installDefaultLogger(env: NodeJS.ProcessEnv): void {
-  if (env.OTEL_LOG_LEVEL) return; // the SDK installs the user's choice
+  const level = env.OTEL_LOG_LEVEL?.trim();
+  if (level) {
+    // The user's choice as NodeSDK set it (the console, every message at that level; an unknown
+    // level means info), now from the start rather than once the SDK was constructed.
+    diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(level) });
+    return;
+  }
   diag.setLogger(new QuietRepeatsLogger(new DiagConsoleLogger()), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }
 
