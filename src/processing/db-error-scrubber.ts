@@ -36,6 +36,19 @@ export function scrubDbSpanError(span: Span): void {
   if (span.attributes[ATTR_ERROR_TYPE] === undefined) span.setAttribute(ATTR_ERROR_TYPE, code);
 }
 
+/**
+ * The same for a failed query that has no span object (a shadow query, see shadow-record.ts):
+ * its status message scrubbed and the code its messages carry. Fails closed: `?` if scrubbing
+ * throws.
+ */
+export function scrubbedQueryError(statusMessage: string, exceptionMessages: readonly string[]): { message: string; code: string | undefined } {
+  try {
+    return { message: scrubErrorMessage(statusMessage), code: errorCodeOf([statusMessage, ...exceptionMessages]) };
+  } catch {
+    return { message: '?', code: undefined };
+  }
+}
+
 function scrubbedEventAttributes(attributes: Attributes): Attributes {
   const copy: Attributes = { ...attributes };
   const message = copy[EXCEPTION_MESSAGE];

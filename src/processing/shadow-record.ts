@@ -6,7 +6,8 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import { resolveCallSite } from '../analysis/call-site';
 import { holderOf, type CallSiteRef } from '../analysis/call-site-cache';
 import type { CallSite, SpanView } from '../analysis/types';
-import { ATTR_DB_NAMESPACE, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_QUERY_FINGERPRINT, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '../semconv';
+import { scrubbedQueryError } from './db-error-scrubber';
+import { ATTR_DB_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE, ATTR_DB_NAMESPACE, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_QUERY_FINGERPRINT, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '../semconv';
 
 /*
  * The shadow record of a request recorded only for keep-findings (recording, not sampled).
@@ -42,8 +43,12 @@ export interface ShadowQuery {
   startPerfMs: number;
   /** performance.now() at the end; undefined while the query runs. */
   endPerfMs: number | undefined;
-  /** Set when the query failed: the status message and the exception event's message. */
-  error: { message: string; exception: string } | undefined;
+  /**
+   * Set when the query failed: the status message (scrubbed of the values the server quoted, as
+   * db-error-scrubber.ts scrubs real spans; the raw one is never kept), the exception event's
+   * message and the error's code (SQLSTATE).
+   */
+  error: { message: string; exception: string; code: string | undefined } | undefined;
   site: CallSiteRef | undefined;
   /** The trace's order clock of database span starts and ends (analysis/trace-view.ts QueryMark). */
   order: { events: number };
@@ -63,7 +68,8 @@ export function endShadowQuery(query: ShadowQuery, error?: unknown): void {
     const e = error as { name?: unknown; code?: unknown; message?: unknown };
     // instrumentation-pg's sanitizedErrorMessage: no statement or value in the event.
     const exception = `PostgreSQL error of type '${String(e.name ?? 'PostgreSQLError')}' occurred (code: ${String(e.code ?? 'UNKNOWN')})`;
-    query.error = { message: String(e.message ?? error), exception };
+    const scrubbed = scrubbedQueryError(String(e.message ?? error), [exception]);
+    query.error = { message: scrubbed.message, exception, code: scrubbed.code };
   }
 }
 
@@ -126,6 +132,11 @@ export class ShadowSpanView implements SpanView {
       [ATTR_DB_QUERY_TEXT]: normalized.statement,
       [ATTR_QUERY_FINGERPRINT]: normalized.fingerprint,
     };
+    // What db-error-scrubber.ts adds to a failed real span.
+    if (query.error?.code !== undefined) {
+      this.attributes[ATTR_DB_RESPONSE_STATUS_CODE] = query.error.code;
+      this.attributes[ATTR_ERROR_TYPE] = query.error.code;
+    }
     for (const key of Object.keys(this.attributes)) if (this.attributes[key] === undefined) delete this.attributes[key];
   }
 

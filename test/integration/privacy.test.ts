@@ -43,7 +43,17 @@ function leaksIn(text: string): string[] {
   return SECRETS.filter((s) => lower.includes(s));
 }
 
-describe('no value leaves the process (real pg and mysql2, real servers, OTLP)', async () => {
+/*
+ * Both ways a trace leaves the process: sampled (development defaults: every span recorded), and
+ * kept for its errors from a request that was not sampled (production, rate 0, keep-findings: the
+ * PostgreSQL queries are shadows, their spans built when the errors keep the trace).
+ */
+const MODES = [
+  { mode: 'sampled', env: {} },
+  { mode: 'kept for its errors, pg queries from the shadow record', env: { PERF_AGENT_ENV: 'production', PERF_AGENT_SAMPLING_RATE: '0', PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'true' } },
+];
+
+describe.each(MODES)('no value leaves the process (real pg and mysql2, real servers, OTLP): $mode', async ({ env }) => {
   const pgUp = await postgresReachable();
   const mysqlUp = await reachable(3306);
   if (!pgUp || !mysqlUp) console.log('privacy integration test: needs PostgreSQL and MariaDB/MySQL on 127.0.0.1; skipped');
@@ -60,7 +70,7 @@ describe('no value leaves the process (real pg and mysql2, real servers, OTLP)',
     await announceDatabase();
     sink = await startRawSink();
     receiver = await startOtlpReceiver({ forwardTo: sink.url });
-    app = await startApp(APP, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PERF_AGENT_COMPRESSION_ENABLED: 'false' } });
+    app = await startApp(APP, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PERF_AGENT_COMPRESSION_ENABLED: 'false', ...env } });
     pgCodes = (await getJson(`${app.url}/pg`)).body as Record<string, string>;
     myCodes = (await getJson(`${app.url}/mysql`)).body as Record<string, string>;
     await app.stop('SIGTERM');
