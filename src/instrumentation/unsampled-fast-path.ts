@@ -1,4 +1,4 @@
-import { context, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { context, trace, type Context, type Span } from '@opentelemetry/api';
 import { bindContext } from './bind-context';
 import { endShadowQuery, type ShadowDb, type ShadowQuery } from '../processing/shadow-record';
 
@@ -157,7 +157,6 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
   return (self, args, active, span, skipAbove) => {
     if (!shadowEnabled || !shadowPolicy) return NOT_TAKEN;
     const spanContext = span.spanContext();
-    if ((spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) return NOT_TAKEN;
     const arg0 = args[0] as { text?: unknown; name?: unknown; submit?: unknown; callback?: unknown } | string | null | undefined;
     let text: string;
     if (typeof arg0 === 'string') text = arg0;

@@ -66,6 +66,8 @@ const MAX_SITES_PER_TRACE = 512;
 
 interface TraceRecord {
   rootSpanId: string;
+  /** The local root while it runs: a trace that expires before it ends still has its resource and ids. */
+  root: Span;
   spans: ReadableSpan[];
   /** Per database span id: its call site and where its start and end fell among the others'. */
   queries: Map<string, QueryMark> | undefined;
@@ -294,7 +296,7 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: undefined, overheadMs: 0, sites: undefined, shadow: undefined, shadowViews: undefined };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, root: span, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: undefined, overheadMs: 0, sites: undefined, shadow: undefined, shadowViews: undefined };
     this.traces.set(traceId, record);
   }
 
@@ -355,7 +357,12 @@ export class TraceBuffer implements SpanProcessor {
       this.traces.delete(traceId);
       this.bufferedSpans -= record.spans.length + (record.shadow?.length ?? 0);
       this.counters.expiredTraces++;
-      for (const span of record.spans) if (isSampled(span)) this.options.sink?.add(span);
+      if (!isSampled(record.root)) continue;
+      for (const span of record.spans) this.options.sink?.add(span);
+      // Queries that ended before the trace expired, from the shadow record.
+      if (record.shadow && this.options.normalize) {
+        for (const span of shadowSpans(shadowViews(record.shadow, this.options.normalize), record.root as unknown as ReadableSpan)) this.options.sink?.add(span);
+      }
     }
   }
 }

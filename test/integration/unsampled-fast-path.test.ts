@@ -101,6 +101,19 @@ describe('queries under an unsampled request skip the contrib instrumentations',
     expect(fast.result.mismatches).toEqual(contrib.result.mismatches);
   });
 
+  it('builds sampled traces from the shadow record exactly as full recording does', async () => {
+    const sampled = { ...base, PERF_AGENT_SAMPLING_RATE: '1', FIXTURE_REPEATS: '6' };
+    const [shadow, full] = [await run(sampled), await run({ ...sampled, FIXTURE_SHADOW: 'off' })];
+    // 10 pg queries per request (4 + 6 repeats) left a shadow instead of a span; none with the shadow off.
+    expect(shadow.result.shadow).toBe(REQUESTS * 10);
+    expect(full.result.shadow).toBe(0);
+    expect(shadow.result.mismatches).toEqual(full.result.mismatches);
+    const traces = shapes(shadow.spans);
+    expect(traces).toHaveLength(REQUESTS);
+    for (const t of traces) expect(t.filter((s) => s.startsWith('pg.query:'))).toHaveLength(10);
+    expect(traces).toEqual(shapes(full.spans));
+  });
+
   it('keeps a trace with a finding from the shadow record exactly as full recording kept it', async () => {
     const keep = {
       ...base,
