@@ -127,8 +127,8 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     onTrace,
     onOverhead: (ms) => protection.recordOverhead(ms),
     fingerprintOf: (text, dialect) => statements.get(text, dialect).fingerprint,
-    // Shadow queries are PostgreSQL's (unsampled-fast-path.ts pgShadowPath).
-    normalize: (text) => statements.get(text, 'postgresql'),
+    // Shadow queries carry their dialect (unsampled-fast-path.ts pgShadowPath, mysqlShadowPath).
+    normalize: (text, dialect) => statements.get(text, dialect),
   });
   const traceBuffer = buffer;
   // The driver wrappers outlive a stopped agent (instrumentations stay patched): they then

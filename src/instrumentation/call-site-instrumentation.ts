@@ -5,6 +5,7 @@ import type { CallSiteRef } from '../analysis/call-site-cache';
 import type { SqlDialect } from '../sql/dialect';
 import { bindContext } from './bind-context';
 import { recordingParent, watchConnect, type ConnectFailureSpan } from './connect-errors';
+import { mysqlShadowPath, takeMysqlFormat } from './mysql-shadow-path';
 import { mysqlConnectionPrototype, mysqlFastPath, NOT_TAKEN, pgFastPath, pgShadowPath, type FastPath, type ShadowPath } from './unsampled-fast-path';
 
 type Callback = (...args: unknown[]) => unknown;
@@ -83,14 +84,17 @@ export class CallSiteInstrumentation extends InstrumentationBase<CallSiteInstrum
         },
       ),
       new InstrumentationNodeModuleDefinition('pg-pool', ['>=2.0.0 <4'], patchPool('postgresql', ['query'], ['connect'], pgConnect), unpatchPool(['query', 'connect'])),
-      new InstrumentationNodeModuleDefinition('mysql2', ['>=2.0.0 <4'], undefined, undefined, [
-        // Where instrumentation-mysql2 wraps query/execute: under a non-recording span, skip it.
+      // Shadow queries format their statement with the `format` instrumentation-mysql2 takes from these modules.
+      new InstrumentationNodeModuleDefinition('mysql2', ['>=2.0.0 <4'], takeMysqlFormat, undefined, [
+        new InstrumentationNodeModuleFile('mysql2/promise.js', ['>=2.0.0 <4'], takeMysqlFormat, () => undefined),
+        // Where instrumentation-mysql2 wraps query/execute: under a non-recording span, skip it;
+        // under one recorded for keep-findings, keep a shadow query instead of its span.
         new InstrumentationNodeModuleFile(
           'mysql2/lib/connection.js',
           ['>=2.0.0 <4'],
           (moduleExports: PoolModule) => {
             const proto = mysqlConnectionPrototype(moduleExports);
-            for (const name of ['query', 'execute']) stack(proto, name, mysqlFastPath);
+            for (const name of ['query', 'execute']) stack(proto, name, (original) => mysqlFastPath(original, mysqlShadowPath(original)));
             return moduleExports;
           },
           (moduleExports: PoolModule | undefined) => {

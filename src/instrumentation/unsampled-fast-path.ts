@@ -1,6 +1,7 @@
 import { context, trace, type Context, type Span } from '@opentelemetry/api';
 import { bindContext } from './bind-context';
 import { endShadowQuery, type ShadowDb, type ShadowQuery } from '../processing/shadow-record';
+import type { SqlDialect } from '../sql/dialect';
 
 /**
  * Queries under a span that records nothing skip the contrib driver instrumentations.
@@ -90,13 +91,24 @@ export function pgFastPath(contribWrapper: Fn): FastPath | undefined {
 
 /**
  * A thin wrapper over instrumentation-mysql2's `query`/`execute`: nothing of the agent's own
- * runs here (the pool wrapper captures call sites), only the skip.
+ * runs here (the pool wrapper captures call sites), only the skip, or the shadow record of a
+ * query under a span recorded for keep-findings (`shadow`, see mysql-shadow-path.ts).
  */
-export function mysqlFastPath(contribWrapper: Fn): Fn {
+export function mysqlFastPath(contribWrapper: Fn, shadow?: ShadowPath): Fn {
   const raw = unwrapped(contribWrapper);
   if (!raw) return contribWrapper;
   return function query(this: unknown, ...args: unknown[]) {
-    return skipsTracing(context.active()) ? mysqlQueryUnwrapped(raw, this, args) : contribWrapper.apply(this, args);
+    const active = context.active();
+    const span = trace.getSpan(active);
+    if (span !== undefined) {
+      if (!span.isRecording()) {
+        if (enabled) return mysqlQueryUnwrapped(raw, this, args);
+      } else if (shadow !== undefined) {
+        const result = shadow(this, args, active, span, query);
+        if (result !== NOT_TAKEN) return result;
+      }
+    }
+    return contribWrapper.apply(this, args);
   };
 }
 
@@ -111,20 +123,22 @@ export function mysqlConnectionPrototype(moduleExports: { prototype: Record<stri
 }
 
 /*
- * Keep-findings without spans: a pg query under a span that records but is not sampled (a trace
- * recorded only in case a finding keeps it) leaves a shadow query in the trace buffer instead of
- * a span (see processing/shadow-record.ts). Shapes the shadow cannot reproduce exactly (prepared
- * statements by name, submittables such as cursors) take the full path.
+ * Keep-findings without spans: a pg or mysql2 query under a span that records but is not sampled
+ * (a trace recorded only in case a finding keeps it) leaves a shadow query in the trace buffer
+ * instead of a span (see processing/shadow-record.ts). Shapes the shadow cannot reproduce exactly
+ * (pg: prepared statements by name, submittables such as cursors; mysql2: see
+ * mysql-shadow-path.ts) take the full path.
  */
 export type ShadowPolicy = (
   active: Context,
   traceId: string,
   parentSpanId: string,
-  query: { raw: string; name: string; db: ShadowDb },
+  query: { raw: string; dialect: SqlDialect; name: string; db: ShadowDb },
   skipAbove: (...args: never[]) => unknown,
 ) => ShadowQuery | undefined;
 let shadowPolicy: ShadowPolicy | undefined;
 let shadowEnabled = true;
+let shadowed = 0;
 
 export function setShadowPolicy(next: ShadowPolicy | undefined): void {
   shadowPolicy = next;
@@ -133,6 +147,16 @@ export function setShadowPolicy(next: ShadowPolicy | undefined): void {
 /** Tests compare the traces kept from a shadow record with those kept from full recording. */
 export function setShadowRecord(on: boolean): void {
   shadowEnabled = on;
+}
+
+/** The policy to ask for a shadow query, or undefined when shadow records are off. */
+export function shadowPolicyInForce(): ShadowPolicy | undefined {
+  return shadowEnabled ? shadowPolicy : undefined;
+}
+
+/** One more query kept as a shadow (shadowQueryCount). */
+export function countShadow(): void {
+  shadowed++;
 }
 
 export const NOT_TAKEN = Symbol('shadow path not taken');
@@ -155,7 +179,8 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
   const raw = unwrapped(contribWrapper);
   if (!raw) return undefined;
   return (self, args, active, span, skipAbove) => {
-    if (!shadowEnabled || !shadowPolicy) return NOT_TAKEN;
+    const policy = shadowPolicyInForce();
+    if (!policy) return NOT_TAKEN;
     const spanContext = span.spanContext();
     const arg0 = args[0] as { text?: unknown; name?: unknown; submit?: unknown; callback?: unknown } | string | null | undefined;
     let text: string;
@@ -169,9 +194,9 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
       address: params.host,
       port: Number.isInteger(params.port) ? (params.port as number) : undefined,
     };
-    const query = shadowPolicy(active, spanContext.traceId, spanContext.spanId, { raw: text, name: pgSpanName(text, params.database), db }, skipAbove);
+    const query = policy(active, spanContext.traceId, spanContext.spanId, { raw: text, dialect: 'postgresql', name: pgSpanName(text, params.database), db }, skipAbove);
     if (!query) return NOT_TAKEN;
-    shadowed++;
+    countShadow();
     const ending = (cb: Fn): Fn =>
       bindContext(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
         endShadowQuery(query, err);
@@ -202,8 +227,6 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     return result;
   };
 }
-
-let shadowed = 0;
 
 /** Queries kept as shadows since start. */
 export function shadowQueryCount(): number {

@@ -1,13 +1,17 @@
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext } from '@opentelemetry/api';
 import { addHrTimes, hrTimeToMilliseconds, millisToHrTime } from '@opentelemetry/core';
 import { performance } from 'node:perf_hooks';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { RandomIdGenerator, type ReadableSpan, type TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { resolveCallSite } from '../analysis/call-site';
 import { holderOf, type CallSiteRef } from '../analysis/call-site-cache';
 import type { CallSite, SpanView } from '../analysis/types';
+import type { SqlDialect } from '../sql/dialect';
 import { scrubbedQueryError } from './db-error-scrubber';
-import { ATTR_DB_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE, ATTR_DB_NAMESPACE, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_QUERY_FINGERPRINT, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '../semconv';
+import {
+  ATTR_DB_NAMESPACE, ATTR_DB_QUERY_TEXT, ATTR_DB_RESPONSE_STATUS_CODE, ATTR_DB_SYSTEM_NAME, ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE,
+  ATTR_QUERY_FINGERPRINT, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, EXCEPTION_EVENT,
+} from '../semconv';
 
 /*
  * The shadow record of a request recorded only for keep-findings (recording, not sampled).
@@ -19,9 +23,13 @@ import { ATTR_DB_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE, ATTR_DB_NAMESPACE, ATTR_
  * When the root ends the analyzers see the shadow queries as spans; when a finding keeps the
  * trace, the query spans are built from the shadow record with the name, attributes, status and
  * exception event instrumentation-pg 0.76 would have given them, so a kept trace looks as before.
+ * mysql2 queries on a connection do the same, as instrumentation-mysql2 0.69 would have made them
+ * (its own attribute order, an error status and no exception event). The statement processor's
+ * work on a real span is done here too: the error scrubbed when the query ends, the statement
+ * normalized and fingerprinted when the view is built.
  */
 
-/** What instrumentation-pg would have put on the query span at its start. */
+/** What the contrib instrumentation would have put on the query span at its start. */
 export interface ShadowDb {
   system: string;
   namespace: string | undefined;
@@ -30,7 +38,10 @@ export interface ShadowDb {
 }
 
 export interface ShadowQuery {
+  /** The statement as the contrib instrumentation would have set it (mysql2: values formatted in). */
   raw: string;
+  /** The rules `raw` is normalized with. */
+  dialect: SqlDialect;
   name: string;
   db: ShadowDb;
   parentSpanId: string;
@@ -44,11 +55,11 @@ export interface ShadowQuery {
   /** performance.now() at the end; undefined while the query runs. */
   endPerfMs: number | undefined;
   /**
-   * Set when the query failed: the status message (scrubbed of the values the server quoted, as
-   * db-error-scrubber.ts scrubs real spans; the raw one is never kept), the exception event's
-   * message and the error's code (SQLSTATE).
+   * Set when the query failed: the status message and the exception event's message (pg only),
+   * both scrubbed of the values the server quoted, as db-error-scrubber.ts scrubs real spans (the
+   * raw messages are never kept), and the code they carry (SQLSTATE, MySQL errno).
    */
-  error: { message: string; exception: string; code: string | undefined } | undefined;
+  error: { message: string | undefined; exception: string | undefined; code: string | undefined } | undefined;
   site: CallSiteRef | undefined;
   /** The trace's order clock of database span starts and ends (analysis/trace-view.ts QueryMark). */
   order: { events: number };
@@ -64,20 +75,33 @@ export function endShadowQuery(query: ShadowQuery, error?: unknown): void {
   if (query.endPerfMs !== undefined) return;
   query.endPerfMs = performance.now();
   query.endOrder = query.order.events++;
-  if (error) {
-    const e = error as { name?: unknown; code?: unknown; message?: unknown };
-    // instrumentation-pg's sanitizedErrorMessage: no statement or value in the event.
-    const exception = `PostgreSQL error of type '${String(e.name ?? 'PostgreSQLError')}' occurred (code: ${String(e.code ?? 'UNKNOWN')})`;
-    const scrubbed = scrubbedQueryError(String(e.message ?? error), [exception]);
-    query.error = { message: scrubbed.message, exception, code: scrubbed.code };
+  if (!error) return;
+  const e = error as { name?: unknown; code?: unknown; message?: unknown };
+  if (query.dialect === 'mysql') {
+    // instrumentation-mysql2: `setStatus({ code: ERROR, message: err.message })`, nothing else.
+    if (typeof e.message !== 'string') {
+      query.error = { message: undefined, exception: undefined, code: undefined };
+      return;
+    }
+    const scrubbed = scrubbedQueryError(e.message, []);
+    query.error = { message: scrubbed.message, exception: undefined, code: scrubbed.code };
+    return;
   }
+  // instrumentation-pg's sanitizedErrorMessage: no statement or value in the event (the scrubber
+  // still takes the quoted error name out of it, as it does on a real span's event).
+  const exception = `PostgreSQL error of type '${String(e.name ?? 'PostgreSQLError')}' occurred (code: ${String(e.code ?? 'UNKNOWN')})`;
+  const scrubbed = scrubbedQueryError(String(e.message ?? error), [exception]);
+  query.error = { message: scrubbed.message, exception: scrubbedQueryError(exception, []).message, code: scrubbed.code };
 }
 
-let scope: InstrumentationScope = { name: '@opentelemetry/instrumentation-pg' };
+const scopes: { postgresql: InstrumentationScope; mysql: InstrumentationScope } = {
+  postgresql: { name: '@opentelemetry/instrumentation-pg' },
+  mysql: { name: '@opentelemetry/instrumentation-mysql2' },
+};
 
-/** The contrib instrumentation's name and version, for the spans built from shadow queries. */
-export function setShadowScope(next: InstrumentationScope): void {
-  scope = next;
+/** The contrib instrumentation's name and version, for the spans built from shadow queries of its dialect. */
+export function setShadowScope(dialect: 'postgresql' | 'mysql', next: InstrumentationScope): void {
+  scopes[dialect] = next;
 }
 
 export interface Normalized {
@@ -87,7 +111,6 @@ export interface Normalized {
 
 /** A shadow query as the analyzers see a database span. */
 export class ShadowSpanView implements SpanView {
-  readonly spanId: string;
   readonly parentSpanId: string;
   readonly name: string;
   readonly kind = SpanKind.CLIENT;
@@ -106,9 +129,9 @@ export class ShadowSpanView implements SpanView {
   readonly start: HrTime;
   readonly duration: HrTime;
   readonly end: HrTime;
+  private id: string | undefined = undefined;
 
   constructor(readonly query: ShadowQuery, normalized: Normalized) {
-    this.spanId = randomSpanId();
     this.parentSpanId = query.parentSpanId;
     this.name = query.name;
     this.start = millisToHrTime(query.startWallMs);
@@ -123,21 +146,35 @@ export class ShadowSpanView implements SpanView {
     this.error = query.error !== undefined;
     this.startOrder = query.startOrder;
     this.endOrder = query.endOrder;
-    // instrumentation-pg's start attributes, then the statement processor's normalized text and fingerprint.
-    this.attributes = {
-      [ATTR_DB_SYSTEM_NAME]: query.db.system,
-      [ATTR_DB_NAMESPACE]: query.db.namespace,
-      [ATTR_SERVER_ADDRESS]: query.db.address,
-      [ATTR_SERVER_PORT]: query.db.port,
-      [ATTR_DB_QUERY_TEXT]: normalized.statement,
-      [ATTR_QUERY_FINGERPRINT]: normalized.fingerprint,
-    };
+    // The contrib instrumentation's start attributes in its order (the SDK drops undefined
+    // values), then the statement processor's normalized text and fingerprint.
+    const db = query.db;
+    const attributes: Attributes = {};
+    if (query.dialect === 'mysql') {
+      if (db.namespace !== undefined) attributes[ATTR_DB_NAMESPACE] = db.namespace;
+      if (db.address !== undefined) attributes[ATTR_SERVER_ADDRESS] = db.address;
+      if (db.port !== undefined) attributes[ATTR_SERVER_PORT] = db.port;
+      attributes[ATTR_DB_SYSTEM_NAME] = db.system;
+    } else {
+      attributes[ATTR_DB_SYSTEM_NAME] = db.system;
+      if (db.namespace !== undefined) attributes[ATTR_DB_NAMESPACE] = db.namespace;
+      if (db.address !== undefined) attributes[ATTR_SERVER_ADDRESS] = db.address;
+      if (db.port !== undefined) attributes[ATTR_SERVER_PORT] = db.port;
+    }
+    attributes[ATTR_DB_QUERY_TEXT] = normalized.statement;
+    attributes[ATTR_QUERY_FINGERPRINT] = normalized.fingerprint;
     // What db-error-scrubber.ts adds to a failed real span.
     if (query.error?.code !== undefined) {
-      this.attributes[ATTR_DB_RESPONSE_STATUS_CODE] = query.error.code;
-      this.attributes[ATTR_ERROR_TYPE] = query.error.code;
+      attributes[ATTR_DB_RESPONSE_STATUS_CODE] = query.error.code;
+      attributes[ATTR_ERROR_TYPE] = query.error.code;
     }
-    for (const key of Object.keys(this.attributes)) if (this.attributes[key] === undefined) delete this.attributes[key];
+    this.attributes = attributes;
+  }
+
+  /** Made when first asked for (a finding's span ids, an exported span): most views never are. */
+  get spanId(): string {
+    this.id ??= randomSpanId();
+    return this.id;
   }
 
   callSite(): CallSite | undefined {
@@ -146,9 +183,9 @@ export class ShadowSpanView implements SpanView {
 }
 
 /** The shadow queries that ended before the root, as span views. */
-export function shadowViews(queries: readonly ShadowQuery[], normalize: (raw: string) => Normalized): ShadowSpanView[] {
+export function shadowViews(queries: readonly ShadowQuery[], normalize: (raw: string, dialect: SqlDialect) => Normalized): ShadowSpanView[] {
   const views: ShadowSpanView[] = [];
-  for (const q of queries) if (q.endPerfMs !== undefined) views.push(new ShadowSpanView(q, normalize(q.raw)));
+  for (const q of queries) if (q.endPerfMs !== undefined) views.push(new ShadowSpanView(q, normalize(q.raw, q.dialect)));
   return views;
 }
 
@@ -159,7 +196,8 @@ export function shadowSpans(views: readonly ShadowSpanView[], root: ReadableSpan
     const q = view.query;
     const context: SpanContext = { traceId: rootContext.traceId, spanId: view.spanId, traceFlags: rootContext.traceFlags & TraceFlags.SAMPLED, traceState: rootContext.traceState };
     const parent: SpanContext = { traceId: rootContext.traceId, spanId: view.parentSpanId, traceFlags: context.traceFlags, traceState: rootContext.traceState, isRemote: false };
-    const events: TimedEvent[] = q.error ? [{ name: 'exception', attributes: { 'exception.message': q.error.exception }, time: view.end, droppedAttributesCount: 0 }] : [];
+    const events: TimedEvent[] =
+      q.error?.exception !== undefined ? [{ name: EXCEPTION_EVENT, attributes: { [ATTR_EXCEPTION_MESSAGE]: q.error.exception }, time: view.end, droppedAttributesCount: 0 }] : [];
     return {
       name: view.name,
       kind: SpanKind.CLIENT,
@@ -174,7 +212,7 @@ export function shadowSpans(views: readonly ShadowSpanView[], root: ReadableSpan
       events,
       ended: true,
       resource: root.resource,
-      instrumentationScope: scope,
+      instrumentationScope: q.dialect === 'mysql' ? scopes.mysql : scopes.postgresql,
       droppedAttributesCount: 0,
       droppedEventsCount: 0,
       droppedLinksCount: 0,
@@ -182,11 +220,6 @@ export function shadowSpans(views: readonly ShadowSpanView[], root: ReadableSpan
   });
 }
 
-const HEX = '0123456789abcdef';
-
-/** 16 hex digits, never all zero (an invalid span id). */
-function randomSpanId(): string {
-  let id = '';
-  for (let i = 0; i < 16; i++) id += HEX[(Math.random() * 16) | 0];
-  return id === '0000000000000000' ? '0000000000000001' : id;
-}
+/** The SDK's own span ids (never all zero), as the contrib's spans get them. */
+const ids = new RandomIdGenerator();
+const randomSpanId = (): string => ids.generateSpanId();

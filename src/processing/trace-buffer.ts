@@ -57,8 +57,8 @@ export interface TraceBufferOptions {
   onOverhead?: (ms: number) => void;
   /** The fingerprint of a raw statement (the statement cache), to capture one call site per statement. */
   fingerprintOf?: (statement: string, dialect: SqlDialect) => string;
-  /** Normalized text and fingerprint of a raw PostgreSQL statement (the statement cache), for shadow queries. */
-  normalize?: (statement: string) => Normalized;
+  /** Normalized text and fingerprint of a raw statement (the statement cache), for shadow queries. */
+  normalize?: (statement: string, dialect: SqlDialect) => Normalized;
 }
 
 /** Statements followed per trace (their QuerySite); past it a statement only borrows call sites. */
@@ -246,15 +246,22 @@ export class TraceBuffer implements SpanProcessor {
    * shadow instead of a span; undefined when this trace is not collected or is full (the caller
    * then takes the full path).
    */
-  startShadow(active: Context, traceId: string, parentSpanId: string, query: { raw: string; name: string; db: ShadowDb }, skipAbove: (...args: never[]) => unknown): ShadowQuery | undefined {
+  startShadow(
+    active: Context,
+    traceId: string,
+    parentSpanId: string,
+    query: { raw: string; dialect: SqlDialect; name: string; db: ShadowDb },
+    skipAbove: (...args: never[]) => unknown,
+  ): ShadowQuery | undefined {
     const record = this.traces.get(traceId);
     if (!record || !this.options.normalize || !this.options.config().analysis.enabled) return undefined;
     const shadow = (record.shadow ??= []);
     if (record.spans.length + shadow.length >= this.options.limits.maxSpansPerTrace || this.bufferedSpans >= this.options.limits.maxBufferedSpans) return undefined;
     let site = active.getValue(CALL_SITE_KEY) as CallSiteRef | null | undefined;
-    if (site === undefined) site = this.callSiteFor(active, query.raw, skipAbove, 'postgresql');
+    if (site === undefined) site = this.callSiteFor(active, query.raw, skipAbove, query.dialect);
     const entry: ShadowQuery = {
       raw: query.raw,
+      dialect: query.dialect,
       name: query.name,
       db: query.db,
       parentSpanId,
