@@ -10,10 +10,10 @@ import { countShadow, NOT_TAKEN, shadowPolicyInForce, unwrapped, type ShadowPath
  * the trace full recording would have kept. The agent runs that instrumentation with its default
  * configuration (no statement masking, no response hook, no SQL commenter).
  *
- * Only the shapes the contrib ends from a callback (second or third argument) are shadowed: a
- * string, or a plain options object with a string `sql`. The rest take the full path: a call
- * without a callback (the contrib ends the span on stream events), and command objects such as
- * the Query that mysql2's `Pool#query` and its promise wrapper hand to the connection.
+ * Shadowed: a string or a plain options object with a string `sql` and a callback (second or
+ * third argument), and the Query command with a callback that mysql2's `Pool#query` and its
+ * promise wrapper hand to the connection. The rest take the full path: streams (no callback; the
+ * contrib ends the span at the first row) and whatever else is not plainly one of those.
  */
 
 type Fn = (...args: unknown[]) => unknown;
@@ -64,7 +64,39 @@ interface OptionsObject {
   sql?: unknown;
   values?: unknown;
   on?: unknown;
+  once?: unknown;
   onResult?: unknown;
+}
+
+interface Emitter {
+  once(event: string, listener: (...args: unknown[]) => void): Emitter;
+}
+
+/** What the shadow is made of, read from the arguments as the contrib reads them; undefined: full path. */
+interface Shape {
+  sql: string;
+  values: unknown;
+  /** Where the callback is: an argument's index, or the Query command's `onResult`. */
+  callback: number | 'onResult';
+}
+
+function shapeOf(args: unknown[]): Shape | undefined {
+  const arg0 = args[0] as OptionsObject | string | null | undefined;
+  if (args.length === 1) {
+    // A Query command with its callback (mysql2's Pool#query and its promise wrapper): the
+    // contrib ends at its onResult, or at its first `result` or `error` event.
+    if (typeof arg0 !== 'object' || arg0 === null || typeof arg0.sql !== 'string' || typeof arg0.onResult !== 'function' || typeof arg0.once !== 'function') return undefined;
+    return { sql: arg0.sql, values: 'values' in arg0 ? arg0.values : undefined, callback: 'onResult' };
+  }
+  const at = typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1;
+  if (at === -1) return undefined;
+  // The contrib's reading of the arguments: an array is the values; anything else in the
+  // second place is one value when a third argument follows.
+  let values: unknown = Array.isArray(args[1]) ? args[1] : args[2] ? [args[1]] : undefined;
+  if (typeof arg0 === 'string') return { sql: arg0, values, callback: at };
+  if (typeof arg0 !== 'object' || arg0 === null || typeof arg0.sql !== 'string' || typeof arg0.on === 'function' || arg0.onResult !== undefined) return undefined;
+  if ('values' in arg0) values = values || arg0.values;
+  return { sql: arg0.sql, values, callback: at };
 }
 
 export function mysqlShadowPath(contribWrapper: Fn): ShadowPath | undefined {
@@ -75,34 +107,31 @@ export function mysqlShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     if (!policy) return NOT_TAKEN;
     const spanContext = span.spanContext();
     if ((spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) return NOT_TAKEN;
-    const at = typeof args[1] === 'function' ? 1 : typeof args[2] === 'function' ? 2 : -1;
-    if (at === -1) return NOT_TAKEN;
-    // The contrib's reading of the arguments: an array is the values; anything else in the
-    // second place is one value when a third argument follows.
-    let values: unknown = Array.isArray(args[1]) ? args[1] : args[2] ? [args[1]] : undefined;
-    const arg0 = args[0] as OptionsObject | string | null | undefined;
-    let sql: string;
-    if (typeof arg0 === 'string') {
-      sql = arg0;
-    } else if (typeof arg0 === 'object' && arg0 !== null && typeof arg0.sql === 'string' && typeof arg0.on !== 'function' && arg0.onResult === undefined) {
-      sql = arg0.sql;
-      if ('values' in arg0) values = values || arg0.values;
-    } else {
-      return NOT_TAKEN;
-    }
+    const shape = shapeOf(args);
+    if (!shape) return NOT_TAKEN;
     const db = mysqlConnectionDb((self as { config?: ConnectionConfig }).config);
     if (!db) return NOT_TAKEN;
-    const query = policy(active, spanContext.traceId, spanContext.spanId, { raw: mysqlQueryText(sql, values), dialect: 'mysql', name: mysqlSpanName(sql), db }, skipAbove);
+    const query = policy(active, spanContext.traceId, spanContext.spanId, { raw: mysqlQueryText(shape.sql, shape.values), dialect: 'mysql', name: mysqlSpanName(shape.sql), db }, skipAbove);
     if (!query) return NOT_TAKEN;
     countShadow();
-    const callback = args[at] as Fn;
     // The contrib binds nothing here; the shadow does, as the fast path's pg callbacks are bound:
     // mysql2 calls back from the socket, in the context of whichever request opened it.
-    args[at] = bindContext(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
-      endShadowQuery(query, err);
-      return callback.call(this, err, ...rest);
-    });
-    // A call that throws leaves the shadow unended, as it leaves the contrib's span: not exported.
-    return raw.apply(self, args);
+    const ending = (callback: Fn): Fn =>
+      bindContext(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
+        endShadowQuery(query, err);
+        return callback.call(this, err, ...rest);
+      });
+    if (shape.callback !== 'onResult') {
+      args[shape.callback] = ending(args[shape.callback] as Fn);
+      // A call that throws leaves the shadow unended, as it leaves the contrib's span: not exported.
+      return raw.apply(self, args);
+    }
+    const command = args[0] as { onResult: Fn };
+    command.onResult = ending(command.onResult);
+    const emitter = raw.apply(self, args) as Emitter;
+    // The contrib's listeners, for the same end (an INSERT's `result` comes before its onResult)
+    // and the same handling of an `error` event.
+    emitter.once('error', (err: unknown) => endShadowQuery(query, err)).once('result', () => endShadowQuery(query));
+    return emitter;
   };
 }

@@ -88,9 +88,9 @@ describe('queries under an unsampled request skip the contrib instrumentations',
   it('runs every callback and continuation in its own request, as the contrib path does', async () => {
     const unsampled = { ...base, PERF_AGENT_SAMPLING_RATE: '0' };
     const [fast, contrib] = [await run(unsampled), await run({ ...unsampled, FIXTURE_FAST_PATH: 'off' })];
-    // 6 pg Client#query per request (2 of them through Pool#query), 7 mysql2 connection queries
-    // (2 of them through Pool#query).
-    expect(fast.result.fastPath).toBe(REQUESTS * (6 + (mysqlUp ? 7 : 0)));
+    // 6 pg Client#query per request (2 of them through Pool#query), 8 mysql2 connection queries
+    // (3 of them through Pool#query).
+    expect(fast.result.fastPath).toBe(REQUESTS * (6 + (mysqlUp ? 8 : 0)));
     expect(contrib.result.fastPath).toBe(0);
     expect(fast.result.checks).toBeGreaterThanOrEqual(REQUESTS * 5);
     expect(fast.result.mismatches.filter((m) => m.startsWith('pg '))).toEqual([]);
@@ -104,8 +104,8 @@ describe('queries under an unsampled request skip the contrib instrumentations',
     expect(fast.result.fastPath).toBe(0);
     const withFast = shapes(fast.spans);
     expect(withFast).toHaveLength(REQUESTS);
-    // 1 root + 6 pg queries (+ 7 mysql2) per request: nothing went missing.
-    for (const t of withFast) expect(t).toHaveLength(1 + 6 + (mysqlUp ? 7 : 0));
+    // 1 root + 6 pg queries (+ 8 mysql2) per request: nothing went missing.
+    for (const t of withFast) expect(t).toHaveLength(1 + 6 + (mysqlUp ? 8 : 0));
     expect(withFast).toEqual(shapes(contrib.spans));
     expect(poolLevel(fast.result.mismatches)).toEqual(poolLevel(contrib.result.mismatches));
   });
@@ -134,10 +134,10 @@ describe('queries under an unsampled request skip the contrib instrumentations',
     // Compression off: it is the same pure function over the same spans either way, but which
     // queries form one run can differ by chance where start times tie within a millisecond.
     const [shadow, full] = [await run(keep), await run({ ...keep, FIXTURE_SHADOW: 'off' })];
-    // Per request, 10 pg queries (4 + 6 repeats) and 9 mysql2 connection queries (3 + 6 repeats,
-    // not the 2 of Pool#query, which hands the connection a Query command) left a shadow instead
-    // of a span, and request 1's failing queries; none with the shadow off.
-    expect(shadow.result.shadow).toBe(REQUESTS * (10 + (mysqlUp ? 9 : 0)) + 1 + (mysqlUp ? 1 : 0));
+    // Per request, 10 pg queries (4 + 6 repeats) and 12 mysql2 connection queries (6 + 6 repeats,
+    // 3 of them Query commands from Pool#query) left a shadow instead of a span, and request 1's
+    // failing queries; none with the shadow off.
+    expect(shadow.result.shadow).toBe(REQUESTS * (10 + (mysqlUp ? 12 : 0)) + 1 + (mysqlUp ? 1 : 0));
     expect(full.result.shadow).toBe(0);
     expect(poolLevel(shadow.result.mismatches)).toEqual(poolLevel(full.result.mismatches));
     // Shadowed mysql2 callbacks are bound to their caller's context.
@@ -152,7 +152,8 @@ describe('queries under an unsampled request skip the contrib instrumentations',
       if (!mysqlUp) continue;
       // Both N+1s were found: pg's and mysql2's, the latter from shadow queries only.
       expect(root).toMatch(/perf\.finding\{[^}]*perf\.finding\.type=n_plus_one[^}]*UNION ALL/);
-      expect(t.filter((s) => s.startsWith('SELECT|') && s.includes('db.system.name=mysql'))).toHaveLength(5 + 6 + (n === 0 ? 1 : 0));
+      expect(t.filter((s) => s.includes('db.system.name=mysql'))).toHaveLength(6 + 6 + (n === 0 ? 1 : 0));
+      expect(t.filter((s) => s.startsWith('SET|') && s.includes('db.query.text=SET @fixture_n = ?'))).toHaveLength(1);
     }
     // The failed queries: error status and exception event with the value scrubbed out of their
     // messages, the code kept, as the statement processor does to a span.
