@@ -1,4 +1,3 @@
-import { TraceFlags } from '@opentelemetry/api';
 import { bindContext } from './bind-context';
 import { endShadowQuery, type ShadowDb } from '../processing/shadow-record';
 import { countShadow, NOT_TAKEN, shadowPolicyInForce, unwrapped, type ShadowPath } from './unsampled-fast-path';
@@ -106,7 +105,6 @@ export function mysqlShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     const policy = shadowPolicyInForce();
     if (!policy) return NOT_TAKEN;
     const spanContext = span.spanContext();
-    if ((spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) return NOT_TAKEN;
     const shape = shapeOf(args);
     if (!shape) return NOT_TAKEN;
     const db = mysqlConnectionDb((self as { config?: ConnectionConfig }).config);

@@ -16,8 +16,8 @@ import type { SqlDialect } from '../sql/dialect';
  * instrumentation-pg would have bound it (it always does when a span is active). Promises need
  * nothing: their continuations follow the awaiting context.
  *
- * A span that records (sampled, or recorded for keep-findings) takes the full path: sampled traces
- * do not change.
+ * A span that records (sampled, or recorded for keep-findings) takes the shadow record below or
+ * the full path: sampled traces do not change.
  */
 
 type Fn = (...args: unknown[]) => unknown;
@@ -92,7 +92,7 @@ export function pgFastPath(contribWrapper: Fn): FastPath | undefined {
 /**
  * A thin wrapper over instrumentation-mysql2's `query`/`execute`: nothing of the agent's own
  * runs here (the pool wrapper captures call sites), only the skip, or the shadow record of a
- * query under a span recorded for keep-findings (`shadow`, see mysql-shadow-path.ts).
+ * query under a span that records (`shadow`, see mysql-shadow-path.ts).
  */
 export function mysqlFastPath(contribWrapper: Fn, shadow?: ShadowPath): Fn {
   const raw = unwrapped(contribWrapper);
@@ -123,9 +123,10 @@ export function mysqlConnectionPrototype(moduleExports: { prototype: Record<stri
 }
 
 /*
- * Keep-findings without spans: a pg or mysql2 query under a span that records but is not sampled
- * (a trace recorded only in case a finding keeps it) leaves a shadow query in the trace buffer
- * instead of a span (see processing/shadow-record.ts). Shapes the shadow cannot reproduce exactly
+ * Queries without spans: a pg or mysql2 query under a span that records (sampled, or recorded
+ * only in case a finding keeps the trace) leaves a shadow query in the trace buffer instead of a
+ * span (see processing/shadow-record.ts); the spans are built from it when the trace is exported.
+ * Shapes the shadow cannot reproduce exactly
  * (pg: prepared statements by name, submittables such as cursors; mysql2: see
  * mysql-shadow-path.ts) take the full path.
  */

@@ -113,13 +113,16 @@ describe('queries under an unsampled request skip the contrib instrumentations',
   it('builds sampled traces from the shadow record exactly as full recording does', async () => {
     const sampled = { ...base, PERF_AGENT_SAMPLING_RATE: '1', FIXTURE_REPEATS: '6' };
     const [shadow, full] = [await run(sampled), await run({ ...sampled, FIXTURE_SHADOW: 'off' })];
-    // 10 pg queries per request (4 + 6 repeats) left a shadow instead of a span; none with the shadow off.
-    expect(shadow.result.shadow).toBe(REQUESTS * 10);
+    // 10 pg queries (4 + 6 repeats) and 12 mysql2 connection queries (6 + 6 repeats) per request
+    // left a shadow instead of a span; none with the shadow off.
+    expect(shadow.result.shadow).toBe(REQUESTS * (10 + (mysqlUp ? 12 : 0)));
     expect(full.result.shadow).toBe(0);
     expect(poolLevel(shadow.result.mismatches)).toEqual(poolLevel(full.result.mismatches));
+    expect(shadow.result.mismatches.filter((m) => m.startsWith('mysql2 Connection'))).toEqual([]);
     const traces = shapes(shadow.spans);
     expect(traces).toHaveLength(REQUESTS);
     for (const t of traces) expect(t.filter((s) => s.startsWith('pg.query:'))).toHaveLength(10);
+    if (mysqlUp) for (const t of traces) expect(t.filter((s) => s.includes('db.system.name=mysql'))).toHaveLength(12);
     expect(traces).toEqual(shapes(full.spans));
   });
 
