@@ -14,15 +14,17 @@ import {
 } from '../semconv';
 
 /*
- * The shadow record of a request recorded only for keep-findings (recording, not sampled).
+ * The shadow record of a recorded request: sampled, or recorded for keep-findings.
  *
- * Such a request used to be recorded like a sampled one: a span per query from the contrib
- * instrumentation, every processor on every span, all of it thrown away unless a finding kept the
- * trace. Now its PostgreSQL queries skip the contrib instrumentation and leave only what the
- * analyzers need (raw text, parent, start, end, call site, error); the root stays a real span.
- * When the root ends the analyzers see the shadow queries as spans; when a finding keeps the
- * trace, the query spans are built from the shadow record with the name, attributes, status and
- * exception event instrumentation-pg 0.76 would have given them, so a kept trace looks as before.
+ * Such a request used to get a span per query from the contrib instrumentation, every processor
+ * on every span, and the trace buffer held those span objects until the root ended (long enough
+ * for the young generation to promote them); for keep-findings all of it was thrown away unless a
+ * finding kept the trace. Now its PostgreSQL queries skip the contrib instrumentation and leave
+ * only what the analyzers need (raw text, parent, start, end, call site, error); the root stays a
+ * real span. When the root ends the analyzers see the shadow queries as spans; when the trace is
+ * exported (sampled, or kept for a finding or an error), the query spans are built from the
+ * shadow record with the name, attributes, status and exception event instrumentation-pg 0.76
+ * would have given them, so an exported trace looks as before.
  * mysql2 queries on a connection do the same, as instrumentation-mysql2 0.69 would have made them
  * (its own attribute order, an error status and no exception event). The statement processor's
  * work on a real span is done here too: the error scrubbed when the query ends, the statement
