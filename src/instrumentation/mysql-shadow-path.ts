@@ -1,6 +1,5 @@
-import { bindContext } from './bind-context';
 import { endShadowQuery, type ShadowDb } from '../processing/shadow-record';
-import { countShadow, NOT_TAKEN, shadowPolicyInForce, unwrapped, type ShadowPath } from './unsampled-fast-path';
+import { countShadow, endingShadow, NOT_TAKEN, shadowPolicyInForce, unwrapped, type ShadowPath } from './unsampled-fast-path';
 
 /*
  * The shadow record of a mysql2 `Connection#query`/`#execute` (see processing/shadow-record.ts):
@@ -112,13 +111,8 @@ export function mysqlShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     const query = policy(active, spanContext.traceId, spanContext.spanId, { raw: mysqlQueryText(shape.sql, shape.values), dialect: 'mysql', name: mysqlSpanName(shape.sql), db }, skipAbove);
     if (!query) return NOT_TAKEN;
     countShadow();
-    // The contrib binds nothing here; the shadow does, as the fast path's pg callbacks are bound:
-    // mysql2 calls back from the socket, in the context of whichever request opened it.
-    const ending = (callback: Fn): Fn =>
-      bindContext(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
-        endShadowQuery(query, err);
-        return callback.call(this, err, ...rest);
-      });
+    // The contrib binds nothing here; the shadow does, as the fast path's pg callbacks are bound.
+    const ending = (callback: Fn): Fn => endingShadow(query, active, callback);
     if (shape.callback !== 'onResult') {
       args[shape.callback] = ending(args[shape.callback] as Fn);
       // A call that throws leaves the shadow unended, as it leaves the contrib's span: not exported.

@@ -198,11 +198,7 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     const query = policy(active, spanContext.traceId, spanContext.spanId, { raw: text, dialect: 'postgresql', name: pgSpanName(text, params.database), db }, skipAbove);
     if (!query) return NOT_TAKEN;
     countShadow();
-    const ending = (cb: Fn): Fn =>
-      bindContext(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
-        endShadowQuery(query, err);
-        return cb.call(this, err, ...rest);
-      });
+    const ending = (cb: Fn): Fn => endingShadow(query, active, cb);
     const last = args.length - 1;
     if (typeof args[last] === 'function') args[last] = ending(args[last] as Fn);
     else if (typeof arg0 === 'object' && arg0 !== null && typeof arg0.callback === 'function') arg0.callback = ending(arg0.callback as Fn);
@@ -227,6 +223,17 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     }
     return result;
   };
+}
+
+/**
+ * A driver callback that ends its shadow query first, bound to the caller's context: drivers call
+ * back from the socket, in the context of whichever request opened it.
+ */
+export function endingShadow(query: ShadowQuery, active: Context, callback: Fn): Fn {
+  return bindContext(active, function (this: unknown, err: unknown, ...rest: unknown[]) {
+    endShadowQuery(query, err);
+    return callback.call(this, err, ...rest);
+  });
 }
 
 /** Queries kept as shadows since start. */
