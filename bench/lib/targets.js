@@ -93,7 +93,7 @@ function evaluateTargets(runs, summary, nRounds) {
   }
 
   // 6-8. Production cost (CPU per request on the N+1 mix, medians of per-round ratios).
-  const cpuTarget = (id, target, threshold, limit, a, b, extra) => {
+  const cpuTarget = (id, target, limit, a, b, extra) => {
     const t = { id, target, threshold: `<= ${limit.toFixed(2)}` };
     if (has(a) && has(b)) {
       const r = pairRatio(runs, nRounds, 'cpuMsPerRequest', a, b);
