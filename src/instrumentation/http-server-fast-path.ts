@@ -116,10 +116,10 @@ export function fastPathEmit(contribEmit: Emit, decision: IncomingRequestDecisio
   const raw = unwrapped(contribEmit as (...args: unknown[]) => unknown) as Emit | undefined;
   if (!raw) return undefined;
   return function emit(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'request' || !enabled) return contribEmit.apply(this, [event, ...args]);
+    if (event !== 'request' || !enabled) return contribEmit.call(this, event, ...args);
     const request = args[0] as IncomingMessage;
     const path = plainPath(request.url);
-    if (path === undefined) return contribEmit.apply(this, [event, ...args]);
+    if (path === undefined) return contribEmit.call(this, event, ...args);
     const method = request.method || 'GET';
     const parentContext = carriesTraceContext(request.headers) ? propagation.extract(ROOT_CONTEXT, request.headers) : ROOT_CONTEXT;
     const parent = trace.getSpanContext(parentContext);
@@ -128,7 +128,7 @@ export function fastPathEmit(contribEmit: Emit, decision: IncomingRequestDecisio
     if (decision.decide(parentContext, traceId, method, samplerAttributes(method, path))) {
       decision.handOver(traceId, !hasParent);
       try {
-        return contribEmit.apply(this, [event, ...args]);
+        return contribEmit.call(this, event, ...args);
       } finally {
         decision.clearHandOver();
       }
@@ -139,7 +139,7 @@ export function fastPathEmit(contribEmit: Emit, decision: IncomingRequestDecisio
     return context.with(active, () => {
       context.bind(active, request);
       context.bind(active, args[1] as ServerResponse);
-      return raw.apply(this, [event, ...args]);
+      return raw.call(this, event, ...args);
     });
   };
 }

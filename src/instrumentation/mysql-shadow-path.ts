@@ -1,5 +1,5 @@
 import { endShadowQuery, type ShadowDb } from '../processing/shadow-record';
-import { countShadow, endingShadow, NOT_TAKEN, shadowPolicyInForce, unwrapped, type ShadowPath } from './unsampled-fast-path';
+import { endingShadow, NOT_TAKEN, shadowPolicyInForce, startShadowQuery, unwrapped, type ShadowPath } from './unsampled-fast-path';
 
 /*
  * The shadow record of a mysql2 `Connection#query`/`#execute` (see processing/shadow-record.ts):
@@ -103,14 +103,12 @@ export function mysqlShadowPath(contribWrapper: Fn): ShadowPath | undefined {
   return (self, args, active, span, skipAbove) => {
     const policy = shadowPolicyInForce();
     if (!policy) return NOT_TAKEN;
-    const spanContext = span.spanContext();
     const shape = shapeOf(args);
     if (!shape) return NOT_TAKEN;
     const db = mysqlConnectionDb((self as { config?: ConnectionConfig }).config);
     if (!db) return NOT_TAKEN;
-    const query = policy(active, spanContext.traceId, spanContext.spanId, { raw: mysqlQueryText(shape.sql, shape.values), dialect: 'mysql', name: mysqlSpanName(shape.sql), db }, skipAbove);
+    const query = startShadowQuery(policy, active, span, { raw: mysqlQueryText(shape.sql, shape.values), dialect: 'mysql', name: mysqlSpanName(shape.sql), db }, skipAbove);
     if (!query) return NOT_TAKEN;
-    countShadow();
     // The contrib binds nothing here; the shadow does, as the fast path's pg callbacks are bound.
     const ending = (callback: Fn): Fn => endingShadow(query, active, callback);
     if (shape.callback !== 'onResult') {

@@ -155,9 +155,18 @@ export function shadowPolicyInForce(): ShadowPolicy | undefined {
   return shadowEnabled ? shadowPolicy : undefined;
 }
 
-/** One more query kept as a shadow (shadowQueryCount). */
-export function countShadow(): void {
-  shadowed++;
+/** Asks the policy for a shadow of this query under `span` (the query's parent), and counts it. */
+export function startShadowQuery(
+  policy: ShadowPolicy,
+  active: Context,
+  span: Span,
+  query: Parameters<ShadowPolicy>[3],
+  skipAbove: (...args: never[]) => unknown,
+): ShadowQuery | undefined {
+  const spanContext = span.spanContext();
+  const shadow = policy(active, spanContext.traceId, spanContext.spanId, query, skipAbove);
+  if (shadow) shadowed++;
+  return shadow;
 }
 
 export const NOT_TAKEN = Symbol('shadow path not taken');
@@ -182,7 +191,6 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
   return (self, args, active, span, skipAbove) => {
     const policy = shadowPolicyInForce();
     if (!policy) return NOT_TAKEN;
-    const spanContext = span.spanContext();
     const arg0 = args[0] as { text?: unknown; name?: unknown; submit?: unknown; callback?: unknown } | string | null | undefined;
     let text: string;
     if (typeof arg0 === 'string') text = arg0;
@@ -195,9 +203,8 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
       address: params.host,
       port: Number.isInteger(params.port) ? (params.port as number) : undefined,
     };
-    const query = policy(active, spanContext.traceId, spanContext.spanId, { raw: text, dialect: 'postgresql', name: pgSpanName(text, params.database), db }, skipAbove);
+    const query = startShadowQuery(policy, active, span, { raw: text, dialect: 'postgresql', name: pgSpanName(text, params.database), db }, skipAbove);
     if (!query) return NOT_TAKEN;
-    countShadow();
     const ending = (cb: Fn): Fn => endingShadow(query, active, cb);
     const last = args.length - 1;
     if (typeof args[last] === 'function') args[last] = ending(args[last] as Fn);

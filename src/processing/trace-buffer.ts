@@ -368,7 +368,7 @@ export class TraceBuffer implements SpanProcessor {
       for (const span of record.spans) this.options.sink?.add(span);
       // Queries that ended before the trace expired, from the shadow record.
       if (record.shadow && this.options.normalize) {
-        for (const span of shadowSpans(shadowViews(record.shadow, this.options.normalize), record.root as unknown as ReadableSpan)) this.options.sink?.add(span);
+        for (const span of shadowSpans(shadowViews(record.shadow, this.options.normalize), record.root)) this.options.sink?.add(span);
       }
     }
   }
