@@ -15,8 +15,12 @@ const FIGURES = [
   { key: 'p50Ms', phase: 'load', ratioTo: 'none', get: (r) => r.load.p50Ms },
   { key: 'p99Ms', phase: 'load', ratioTo: 'none', get: (r) => r.load.p99Ms },
   { key: 'cpuMsPerRequest', phase: 'load', ratioTo: 'none', get: (r) => r.cpu && r.cpu.perRequestMs },
+  { key: 'warmupCpuMsPerRequest', phase: 'load', ratioTo: 'none', get: (r) => r.cpu && r.cpu.perRequestWarmupMs },
   { key: 'cpuMsPerRequestLoadOnly', phase: 'load', ratioTo: 'none', get: (r) => r.cpu && r.cpu.perRequestLoadOnlyMs },
   { key: 'receiverCpuMsPerRequest', phase: 'load', get: (r) => r.receiverCpuMsPerRequest },
+  { key: 'dbCpuMsPerRequest', phase: 'load', ratioTo: 'none', get: (r) => r.dbCpuMsPerRequest },
+  // App CPU in units of the database's CPU for the same requests: what the machine's speed of the moment cancels out of.
+  { key: 'cpuPerDbCpu', phase: 'load', ratioTo: 'none', get: (r) => (r.cpu && r.dbCpuMsPerRequest > 0 ? r.cpu.perRequestLoadOnlyMs / r.dbCpuMsPerRequest : null) },
   { key: 'harnessCpuMsPerRequest', phase: 'load', get: (r) => r.harnessCpuMsPerRequest },
   { key: 'peakRssMiB', phase: 'load', ratioTo: 'none', get: (r) => r.rss && r.rss.maxRssMiB },
   { key: 'steadyRssMiB', phase: 'load', ratioTo: 'none', get: (r) => r.rss && r.rss.steadyMiB },

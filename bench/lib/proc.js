@@ -34,6 +34,39 @@ function readCpuMs(pid) {
   return Number.isFinite(utime + stime) ? ((utime + stime) * 1000) / clockTicks() : null;
 }
 
+/**
+ * User + system CPU of every process whose command name matches `comm` (PostgreSQL's server and
+ * backends), in ms, or null when none is visible (a remote server, not Linux). The app's queries
+ * are the same under every configuration, so the server's CPU per request is the machine's speed
+ * at that moment: when it moves, the app's figure moved with it for reasons of the machine's.
+ */
+function readCpuMsOf(comm) {
+  let names;
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  let total = 0;
+  let seen = false;
+  for (const name of names) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    let text;
+    try {
+      text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (!comm.test(text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')))) continue;
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (!Number.isFinite(ticks)) continue;
+    total += ticks;
+    seen = true;
+  }
+  return seen ? (total * 1000) / clockTicks() : null;
+}
+
 /** Samples VmRSS every 500 ms, each sample tagged with the phase set by the caller. */
 function sampleRss(pid) {
   const sampler = { phase: 'start', samples: [], stop };
@@ -56,4 +89,4 @@ function sampleRss(pid) {
   return sampler;
 }
 
-module.exports = { sampleRss, readCpuMs };
+module.exports = { sampleRss, readCpuMs, readCpuMsOf };

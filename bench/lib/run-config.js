@@ -10,7 +10,10 @@ const autocannon = require('autocannon');
 const { ROOT, childEnv } = require('./configs');
 const { spawnNode, waitForLine, stop, describeOutput, formatExit } = require('./processes');
 const { startElasticSink } = require('./elastic-sink');
-const { sampleRss, readCpuMs } = require('./proc');
+const { sampleRss, readCpuMs, readCpuMsOf } = require('./proc');
+
+/** The local PostgreSQL server's processes (`postgres: ...` backends are named postgres too). */
+const DB_SERVER = /^postgres/;
 const { median, max } = require('./stats');
 const net = require('node:net');
 
@@ -40,7 +43,7 @@ const DRAIN_MAX_MS = 3000;
 const MAX_ERROR_SHARE = 0.01;
 
 /**
- * phase 'load': warm-up, then the measured mixed load between two CPU probe marks.
+ * phase 'load': warm-up, then the measured mixed load; CPU probe marks before and after each.
  * phase 'soak': the same, keeping the RSS series. phase 'n1': N+1 requests only, no warm-up,
  * for the bytes per N+1 trace (CPU and RSS are not taken).
  * @param {import('./configs').BenchConfig} config
@@ -90,27 +93,34 @@ async function runConfig(config, opts) {
       result.servedRequests = result.load.sent;
     } else {
       rss.phase = 'warmup';
+      // A mark before the warm-up too: what the first seconds cost (JIT compilation of the
+      // agent's less frequent paths) is reported beside the steady figure, not hidden by it.
+      await mark(app, 1);
       if (opts.warmupSec > 0) {
         const warm = await load(appUrl, { durationSec: opts.warmupSec, paths: MIX, connections: opts.connections, rate: opts.rate });
         warmupRequests = warm.requests.sent;
         await drain(warm);
       }
-      await mark(app, 1);
+      await mark(app, 2);
       rss.phase = 'load';
       const loadStarted = Date.now();
       receiverCpuStart = readCpuMs(receiver.pid);
+      const dbCpuStart = readCpuMsOf(DB_SERVER);
       const harnessCpuStart = process.cpuUsage();
       const probe = adminPort ? probeAdmin(`http://127.0.0.1:${adminPort}`) : undefined;
       const res = await load(appUrl, { durationSec: opts.durationSec, paths: MIX, connections: opts.connections, rate: opts.rate });
       const harnessCpu = process.cpuUsage(harnessCpuStart);
+      const dbCpuEnd = readCpuMsOf(DB_SERVER);
       if (probe) result.admin = await probe.stop();
       await drain(res);
       result.load = summarizeLoad(res);
       const loadEnded = Date.now();
       rss.phase = 'stop';
-      await mark(app, 2);
+      await mark(app, 3);
       result.servedRequests = warmupRequests + result.load.sent;
       result.harnessCpuMsPerRequest = (harnessCpu.user + harnessCpu.system) / 1000 / result.load.sent;
+      // Over the measured load only (the requests still in flight at its end are few).
+      if (dbCpuStart != null && dbCpuEnd != null && result.load.sent > 0) result.dbCpuMsPerRequest = (dbCpuEnd - dbCpuStart) / result.load.sent;
       result.rss = summarizeRss(rss.samples, loadStarted, loadEnded, opts.phase === 'soak');
     }
 
@@ -135,7 +145,7 @@ async function runConfig(config, opts) {
 
     if (opts.phase !== 'n1') {
       const probe = readProbe(probeFile);
-      result.cpu = summarizeCpu(probe, result.load.sent);
+      result.cpu = summarizeCpu(probe, result.load.sent, warmupRequests);
       if (result.rss) result.rss.maxRssMiB = probe.maxRssKiB / 1024;
     }
 
@@ -268,13 +278,14 @@ function readProbe(file) {
     throw new Error('the CPU probe wrote no file: the app did not reach a normal exit');
   }
   const probe = JSON.parse(text);
-  if (!Array.isArray(probe.marks) || probe.marks.length < 2) throw new Error(`CPU probe has ${probe.marks && probe.marks.length} marks, expected 2`);
+  if (!Array.isArray(probe.marks) || probe.marks.length < 3) throw new Error(`CPU probe has ${probe.marks && probe.marks.length} marks, expected 3`);
   return probe;
 }
 
-function summarizeCpu(probe, requests) {
+function summarizeCpu(probe, requests, warmupRequests) {
   const us = (c) => c.user + c.system;
-  const [start, end] = probe.marks;
+  const [beforeWarmup, start, end] = probe.marks;
+  const warmupMs = (us(start.cpu) - us(beforeWarmup.cpu)) / 1000;
   const loadMs = (us(end.cpu) - us(start.cpu)) / 1000;
   const toExitMs = (us(probe.exit.cpu) - us(start.cpu)) / 1000;
   return {
@@ -284,6 +295,8 @@ function summarizeCpu(probe, requests) {
     // and that were only exported in the final flush are paid for; per request sent.
     perRequestMs: requests > 0 ? toExitMs / requests : null,
     perRequestLoadOnlyMs: requests > 0 ? loadMs / requests : null,
+    // The warm-up's requests: the same load, while V8 still compiles (the app's and the agent's code).
+    perRequestWarmupMs: warmupRequests > 0 ? warmupMs / warmupRequests : null,
     // Kernel time (socket writes on loopback, wake-ups) apart from JavaScript's own.
     perRequestUserMs: requests > 0 ? (probe.exit.cpu.user - start.cpu.user) / 1000 / requests : null,
     perRequestSystemMs: requests > 0 ? (probe.exit.cpu.system - start.cpu.system) / 1000 / requests : null,
@@ -347,4 +360,4 @@ function check(config, result) {
   if (config.exports === 'none' && result.telemetry.allSpans > 0) result.notes.push(`exported ${result.telemetry.allSpans} spans with no exporter`);
 }
 
-module.exports = { runConfig, MIX };
+module.exports = { runConfig, MIX, load };

@@ -100,6 +100,10 @@ function evaluateTargets(runs, summary, nRounds) {
       t.value = r.median;
       t.status = r.median == null ? 'N/A' : r.median <= limit ? 'PASS' : 'MISS';
       t.measured = `CPU per request ${a} / ${b} = ${fmt(r.median)} (rounds: ${rounds(r.perRound)})`;
+      const w = pairRatio(runs, nRounds, 'warmupCpuMsPerRequest', a, b);
+      if (w.median != null) t.measured += `; during the warm-up ${fmt(w.median)}`;
+      const d = pairRatio(runs, nRounds, 'cpuPerDbCpu', a, b);
+      if (d.median != null) t.measured += `; in units of the database's CPU ${fmt(d.median)} (rounds: ${rounds(d.perRound)})`;
       for (const [x, y] of extra) {
         if (!has(x) || !has(y)) continue;
         const e = pairRatio(runs, nRounds, 'cpuMsPerRequest', x, y);

@@ -1,7 +1,7 @@
 'use strict';
 // Loaded with `--require` in every benchmark configuration (`none` too), after the agent under
 // test. It does nothing while the application serves requests: on each SIGUSR2 from the harness
-// (start and end of the measured load) it takes a snapshot of this process's CPU time and memory,
+// (before the warm-up, start and end of the measured load) it takes a snapshot of this process's CPU time and memory,
 // and at exit it writes the snapshots, a final one and the kernel's peak RSS to the file named
 // by BENCH_CPU_PROBE_FILE. Without that variable it does nothing at all.
 

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+'use strict';
+// CPU per request in consecutive windows from the app's start, to see when it settles (how long
+// the warm-up of bench/run.js must be). See bench/README.md, "Warm-up".
+//
+//   node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b]
+//
+// For each configuration (default none and agent-prod, in that order): a fresh receiver and app,
+// then N windows of S seconds of the mixed load; per window, the app's CPU per request on its
+// main thread and on its other threads (V8's compiler and GC helpers, libuv's pool, workers),
+// read from /proc/<pid>/task (Linux only).
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
+const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
+const { MIX, load } = require('./lib/run-config');
+
+function parseArgs(argv) {
+  const o = { windows: 10, seconds: 3, only: ['none', 'agent-prod'] };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const value = () => (inline !== undefined ? inline : argv[++i]);
+    if (flag === '--windows') o.windows = Number(value());
+    else if (flag === '--seconds') o.seconds = Number(value());
+    else if (flag === '--only') o.only = String(value()).split(',').filter(Boolean);
+    else throw new Error(`unknown argument: ${argv[i]}; usage: node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b]`);
+  }
+  if (!(Number.isInteger(o.windows) && o.windows > 0)) throw new Error('--windows needs a whole number > 0');
+  if (!(o.seconds >= 1)) throw new Error('--seconds needs a number >= 1');
+  return o;
+}
+
+/** CPU ms of the main thread and of all other threads of pid. */
+function threadCpuMs(pid) {
+  let main = 0;
+  let others = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let text;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
+    if (tid === String(pid)) main += ms;
+    else others += ms;
+  }
+  return { main, others };
+}
+
+async function curve(config, o) {
+  const receiver = spawnNode([path.join(ROOT, 'bench', 'lib', 'receiver-process.js')], { env: childEnv({}), cwd: ROOT, name: 'otlp receiver' });
+  let app;
+  try {
+    const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, 10_000, 'listening line');
+    const args = [];
+    for (const preload of config.preloads()) args.push('--require', preload);
+    args.push(path.join(ROOT, 'examples', 'members-api', 'server.js'));
+    app = spawnNode(args, { env: childEnv({ PORT: '0', OTEL_SERVICE_NAME: 'members-api', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, ...config.env }), cwd: ROOT, name: `app (${config.name})` });
+    const [, url] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, 30_000, 'listening line');
+    const windows = [];
+    for (let w = 0; w < o.windows; w++) {
+      const before = threadCpuMs(app.pid);
+      const res = await load(url, { durationSec: o.seconds, paths: MIX, connections: 10 });
+      const after = threadCpuMs(app.pid);
+      const n = res.requests.sent;
+      windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n });
+    }
+    return windows;
+  } finally {
+    if (app) await stop(app, 'SIGTERM', 20_000).catch(() => undefined);
+    await stop(receiver, 'SIGTERM', 10_000).catch(() => undefined);
+  }
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  installCleanup();
+  const configs = o.only.map((name) => {
+    const c = CONFIGS.find((x) => x.name === name);
+    if (!c) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((x) => x.name).join(', ')}`);
+    return c;
+  });
+  const head = Array.from({ length: o.windows }, (_, w) => `${w * o.seconds}-${(w + 1) * o.seconds}`);
+  console.log(`CPU per request in µs, main thread + other threads, per window of ${o.seconds} s from the start (Node ${process.version})`);
+  console.log(`| seconds | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|`);
+  for (const config of configs) {
+    const windows = await curve(config, o);
+    console.log(`| \`${config.name}\` | ${windows.map((w) => `${Math.round(w.main)} + ${Math.round(w.others)}`).join(' | ')} |`);
+  }
+}
+
+main()
+  .catch((err) => {
+    console.error(`warmup-curve: ${err.message}`);
+    process.exitCode = 1;
+  })
+  .finally(() => killAll());
