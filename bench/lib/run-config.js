@@ -12,10 +12,11 @@ const { spawnNode, waitForLine, stop, describeOutput, formatExit } = require('./
 const { startElasticSink } = require('./elastic-sink');
 const { sampleRss, readCpuMs, readCpuMsOf } = require('./proc');
 
-/** The local PostgreSQL server's processes (`postgres: ...` backends are named postgres too). */
-const DB_SERVER = /^postgres/;
 const { median, max } = require('./stats');
 const net = require('node:net');
+
+/** The local PostgreSQL server's processes (`postgres: ...` backends are named postgres too). */
+const DB_SERVER = /^postgres/;
 
 const SERVER = path.join(ROOT, 'examples', 'members-api', 'server.js');
 const RECEIVER = path.join(ROOT, 'bench', 'lib', 'receiver-process.js');
