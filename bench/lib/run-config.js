@@ -11,7 +11,6 @@ const { ROOT, childEnv } = require('./configs');
 const { spawnNode, waitForLine, stop, describeOutput, formatExit } = require('./processes');
 const { startElasticSink } = require('./elastic-sink');
 const { sampleRss, readCpuMs, readCpuMsOf } = require('./proc');
-
 const { median, max } = require('./stats');
 const net = require('node:net');
 
