@@ -10,11 +10,10 @@
 // main thread and on its other threads (V8's compiler and GC helpers, libuv's pool, workers),
 // read from /proc/<pid>/task (Linux only).
 
-const fs = require('node:fs');
-const path = require('node:path');
 const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
 const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
-const { MIX, load } = require('./lib/run-config');
+const { MIX, SERVER, RECEIVER, load } = require('./lib/run-config');
+const { readThreadCpuMs } = require('./lib/proc');
 
 function parseArgs(argv) {
   const o = { windows: 10, seconds: 3, only: ['none', 'agent-prod'] };
@@ -31,40 +30,21 @@ function parseArgs(argv) {
   return o;
 }
 
-/** CPU ms of the main thread and of all other threads of pid. */
-function threadCpuMs(pid) {
-  let main = 0;
-  let others = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    let text;
-    try {
-      text = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended
-    }
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
-    if (tid === String(pid)) main += ms;
-    else others += ms;
-  }
-  return { main, others };
-}
-
 async function curve(config, o) {
-  const receiver = spawnNode([path.join(ROOT, 'bench', 'lib', 'receiver-process.js')], { env: childEnv({}), cwd: ROOT, name: 'otlp receiver' });
+  const receiver = spawnNode([RECEIVER], { env: childEnv({}), cwd: ROOT, name: 'otlp receiver' });
   let app;
   try {
     const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, 10_000, 'listening line');
     const args = [];
     for (const preload of config.preloads()) args.push('--require', preload);
-    args.push(path.join(ROOT, 'examples', 'members-api', 'server.js'));
+    args.push(SERVER);
     app = spawnNode(args, { env: childEnv({ PORT: '0', OTEL_SERVICE_NAME: 'members-api', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, ...config.env }), cwd: ROOT, name: `app (${config.name})` });
     const [, url] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, 30_000, 'listening line');
     const windows = [];
     for (let w = 0; w < o.windows; w++) {
-      const before = threadCpuMs(app.pid);
+      const before = readThreadCpuMs(app.pid);
       const res = await load(url, { durationSec: o.seconds, paths: MIX, connections: 10 });
-      const after = threadCpuMs(app.pid);
+      const after = readThreadCpuMs(app.pid);
       const n = res.requests.sent;
       windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n });
     }

@@ -19,19 +19,40 @@ function clockTicks() {
   return ticksPerSecond;
 }
 
-/** User + system CPU time of pid in ms (10 ms resolution), or null. */
-function readCpuMs(pid) {
-  let text;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
+/** User + system CPU in ms of one /proc `stat` file's text (10 ms resolution), or null. */
+function cpuMsOfStat(text) {
   // The command name (field 2) may contain spaces; the fields after its ')' are fixed.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return Number.isFinite(utime + stime) ? ((utime + stime) * 1000) / clockTicks() : null;
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? (ticks * 1000) / clockTicks() : null;
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null; // gone (exited meanwhile), or not Linux
+  }
+}
+
+/** User + system CPU time of pid in ms (10 ms resolution), or null. */
+function readCpuMs(pid) {
+  const text = readText(`/proc/${pid}/stat`);
+  return text === null ? null : cpuMsOfStat(text);
+}
+
+/** CPU ms of pid's main thread and of all its other threads together (V8's helpers, libuv's pool, workers). */
+function readThreadCpuMs(pid) {
+  let main = 0;
+  let others = 0;
+  for (const tid of readDir(`/proc/${pid}/task`)) {
+    const text = readText(`/proc/${pid}/task/${tid}/stat`);
+    const ms = text === null ? null : cpuMsOfStat(text);
+    if (ms === null) continue;
+    if (tid === String(pid)) main += ms;
+    else others += ms;
+  }
+  return { main, others };
 }
 
 /**
@@ -41,42 +62,34 @@ function readCpuMs(pid) {
  * at that moment: when it moves, the app's figure moved with it for reasons of the machine's.
  */
 function readCpuMsOf(comm) {
-  let names;
-  try {
-    names = fs.readdirSync('/proc');
-  } catch {
-    return null;
-  }
   let total = 0;
   let seen = false;
-  for (const name of names) {
+  for (const name of readDir('/proc')) {
     if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    let text;
-    try {
-      text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    if (!comm.test(text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')))) continue;
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    if (!Number.isFinite(ticks)) continue;
-    total += ticks;
+    const text = readText(`/proc/${name}/stat`);
+    if (text === null || !comm.test(text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')))) continue;
+    const ms = cpuMsOfStat(text);
+    if (ms === null) continue;
+    total += ms;
     seen = true;
   }
-  return seen ? (total * 1000) / clockTicks() : null;
+  return seen ? total : null;
+}
+
+function readDir(dir) {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Samples VmRSS every 500 ms, each sample tagged with the phase set by the caller. */
 function sampleRss(pid) {
   const sampler = { phase: 'start', samples: [], stop };
   const take = () => {
-    let text;
-    try {
-      text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    } catch {
-      return; // gone, or not Linux
-    }
+    const text = readText(`/proc/${pid}/status`);
+    if (text === null) return;
     const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
     if (m) sampler.samples.push({ t: Date.now(), kib: Number(m[1]), phase: sampler.phase });
   };
@@ -89,4 +102,4 @@ function sampleRss(pid) {
   return sampler;
 }
 
-module.exports = { sampleRss, readCpuMs, readCpuMsOf };
+module.exports = { sampleRss, readCpuMs, readCpuMsOf, readThreadCpuMs };

@@ -360,4 +360,4 @@ function check(config, result) {
   if (config.exports === 'none' && result.telemetry.allSpans > 0) result.notes.push(`exported ${result.telemetry.allSpans} spans with no exporter`);
 }
 
-module.exports = { runConfig, MIX, load };
+module.exports = { runConfig, MIX, SERVER, RECEIVER, load };
