@@ -11,6 +11,7 @@ import { ATTR_SAMPLING_REASON, isDbSpan, statementOf } from '../semconv';
 import { CALL_SITE_KEY, captureStack } from '../analysis/call-site';
 import { CallSiteCache, QuerySite, type CallSiteRef } from '../analysis/call-site-cache';
 import type { SqlDialect } from '../sql/dialect';
+import { operationName } from '../util/operation-name';
 import { shadowClock, shadowSpans, shadowViews, type Normalized, type ShadowDb, type ShadowQuery, type ShadowSpanView } from './shadow-record';
 
 /**
@@ -79,6 +80,8 @@ interface TraceRecord {
   overheadMs: number;
   /** Per statement fingerprint (and parent span, past the first), the call site of its queries in this request. */
   sites: Map<string, QuerySite> | undefined;
+  /** The operation as the analysis will name it, as far as known while the request runs (see groupOf). */
+  operation: string | undefined;
   /** Queries of a trace recorded only for keep-findings, kept without spans (see shadow-record.ts). */
   shadow: ShadowQuery[] | undefined;
   shadowViews: ShadowSpanView[] | undefined;
@@ -99,10 +102,22 @@ export interface TraceBufferStats {
 
 const isSampled = (span: ReadableSpan | Span): boolean => (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
 /** The request failed, or one of its database operations did: a reason to keep the trace. */
-function hasError(trace: TraceView): boolean {
+export function hasError(trace: TraceView): boolean {
   if (trace.root.error) return true;
   for (const span of trace.dbSpans) if (span.error) return true;
   return false;
+}
+
+/**
+ * An N+1 group's name for the call-site cache: the operation (its route, or its path with the ids
+ * templated while the framework has not named the route yet), and the parent span's name when the
+ * queries do not run right under the root.
+ */
+function groupOf(record: TraceRecord, parent: { spanContext(): { spanId: string } }): string {
+  record.operation ??= operationName(record.root.name, record.root.attributes);
+  if (parent.spanContext().spanId === record.rootSpanId) return record.operation;
+  const name = (parent as { name?: unknown }).name;
+  return record.operation + '\u0000' + (typeof name === 'string' ? name : '');
 }
 
 /**
@@ -237,7 +252,7 @@ export class TraceBuffer implements SpanProcessor {
       site = new QuerySite(this.callSites.shared(fingerprint, skipAbove), parentId);
       sites.set(key, site);
     }
-    site.issue(fingerprint, config.nPlusOne.minRepeats, this.callSites, skipAbove);
+    site.issue(fingerprint, config.nPlusOne.minRepeats, this.callSites, skipAbove, () => groupOf(record, span));
     return site;
   }
 
@@ -303,7 +318,7 @@ export class TraceBuffer implements SpanProcessor {
       log.warnOnce('trace-buffer-full', `more than ${this.options.limits.maxTraces} traces in flight or ${this.options.limits.maxBufferedSpans} spans buffered; new traces are exported unanalyzed until it drains`);
       return;
     }
-    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, root: span, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: undefined, overheadMs: 0, sites: undefined, shadow: undefined, shadowViews: undefined };
+    const record: TraceRecord = { rootSpanId: span.spanContext().spanId, root: span, spans: [], queries: undefined, events: 0, startedAt: Date.now(), keep: undefined, overheadMs: 0, sites: undefined, operation: undefined, shadow: undefined, shadowViews: undefined };
     this.traces.set(traceId, record);
   }
 

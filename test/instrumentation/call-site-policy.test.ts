@@ -1,6 +1,6 @@
 import { SpanKind, trace, ROOT_CONTEXT } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type AgentConfig } from '../../src/config';
 import { StatementCache } from '../../src/sql';
 import { TraceBuffer } from '../../src/processing/trace-buffer';
@@ -41,7 +41,7 @@ function holderNow(buffer: TraceBuffer, active: ReturnType<typeof trace.setSpan>
   return ref === null ? undefined : holderOf(ref);
 }
 
-describe('TraceBuffer.callSiteFor: few stack captures, each N+1 from its own request', () => {
+describe('TraceBuffer.callSiteFor: few stack captures, each N+1 from its own operation', () => {
   it('gives every query of a statement in a request the same QuerySite, borrowing the statement\'s call site', () => {
     const { buffer, active } = setup();
     const first = buffer.callSiteFor(active, PAYMENTS, skip);
@@ -68,17 +68,51 @@ describe('TraceBuffer.callSiteFor: few stack captures, each N+1 from its own req
     expect(holderNow(buffer, active, PAYMENTS)).toBe(fresh); // no further capture
   });
 
-  it('lends the latest capture of a statement to the next request, which captures its own once it repeats', () => {
+  it('lends the latest capture of a statement to the next request; once it repeats there, it takes its operation\'s', () => {
     const a = setup();
     const minRepeats = config.nPlusOne.minRepeats;
     for (let i = 0; i < minRepeats; i++) a.buffer.callSiteFor(a.active, PAYMENTS, skip);
     const fromA = (a.buffer.callSiteFor(a.active, PAYMENTS, skip) as QuerySite).holder;
+    // Another request of the same operation: borrows, then reuses the operation's capture.
     const b = trace.setSpan(ROOT_CONTEXT, a.tracer.startSpan('GET', { kind: SpanKind.SERVER }));
     const siteB = a.buffer.callSiteFor(b, PAYMENTS, skip) as QuerySite;
     expect(siteB.holder).toBe(fromA); // borrowed: good enough for a query issued once
     for (let i = 1; i < minRepeats; i++) a.buffer.callSiteFor(b, PAYMENTS, skip);
     expect(siteB.isOwn).toBe(true);
-    expect(siteB.holder).not.toBe(fromA);
+    expect(siteB.holder).toBe(fromA); // the operation's N+1 call site: no second capture
+    // A request of another operation captures its own once the statement repeats there.
+    const c = trace.setSpan(ROOT_CONTEXT, a.tracer.startSpan('GET', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'url.path': '/invoices/7/payments' } }));
+    const siteC = a.buffer.callSiteFor(c, PAYMENTS, skip) as QuerySite;
+    expect(siteC.holder).toBe(fromA);
+    for (let i = 1; i < minRepeats; i++) a.buffer.callSiteFor(c, PAYMENTS, skip);
+    expect(siteC.isOwn).toBe(true);
+    expect(siteC.holder).not.toBe(fromA);
+    // Ids in the path do not make another operation (the path is templated as the analysis does).
+    const d = trace.setSpan(ROOT_CONTEXT, a.tracer.startSpan('GET', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'url.path': '/invoices/8/payments' } }));
+    for (let i = 0; i < minRepeats; i++) a.buffer.callSiteFor(d, PAYMENTS, skip);
+    expect((a.buffer.callSiteFor(d, PAYMENTS, skip) as QuerySite).holder).toBe(siteC.holder);
+  });
+
+  it('captures an operation\'s N+1 call site again once it is 30 s old', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const a = setup();
+      const minRepeats = config.nPlusOne.minRepeats;
+      const nPlusOne = (active: ReturnType<typeof trace.setSpan>): StackHolder | undefined => {
+        for (let i = 0; i < minRepeats; i++) a.buffer.callSiteFor(active, PAYMENTS, skip);
+        return (a.buffer.callSiteFor(active, PAYMENTS, skip) as QuerySite).holder;
+      };
+      const request = (): ReturnType<typeof trace.setSpan> => trace.setSpan(ROOT_CONTEXT, a.tracer.startSpan('GET', { kind: SpanKind.SERVER }));
+      const first = nPlusOne(a.active);
+      vi.setSystemTime(1_000_000 + 29_000);
+      expect(nPlusOne(request())).toBe(first);
+      vi.setSystemTime(1_000_000 + 31_000);
+      const later = nPlusOne(request());
+      expect(later).not.toBe(first);
+      expect(nPlusOne(request())).toBe(later);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('follows the statement under each parent span apart: two N+1 groups, each with its own capture', () => {

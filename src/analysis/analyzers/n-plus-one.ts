@@ -100,8 +100,8 @@ function groupFinding(trace: TraceView, group: SpanView[], config: AnalysisSetti
     if (s.durationMs > maxMs) maxMs = s.durationMs;
     spanIds[i] = s.spanId;
   }
-  // The queries of one statement in one request share their call site, captured in this request
-  // once the statement became an N+1 candidate (see QuerySite).
+  // The queries of one statement in one request share their call site: their operation's, taken
+  // once the statement became an N+1 candidate here (see QuerySite).
   let callSite: CallSite | undefined;
   const tries = Math.min(spans.length, CALL_SITE_TRIES);
   for (let i = 0; i < tries && callSite === undefined; i++) callSite = spans[i].callSite();
