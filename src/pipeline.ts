@@ -1,6 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { AnalyzedTrace } from './analysis/types';
+import { SEVERITY_RANK, type AnalyzedTrace } from './analysis/types';
 import { captureStack } from './analysis/call-site';
 import { BUILT_IN_ANALYZERS } from './analysis/analyzers';
 import { FailOnGuard } from './analysis/fail-on';
@@ -18,7 +18,7 @@ import type { IncomingRequestDecision } from './instrumentation/http-server-fast
 import { compressSpans } from './compression';
 import { DbStatementProcessor } from './processing/db-statement-processor';
 import { StatementCache } from './sql';
-import { TraceBuffer, type TraceListener } from './processing/trace-buffer';
+import { TraceBuffer, hasError, type TraceListener } from './processing/trace-buffer';
 
 /** Normalized statements repeat; this bounds the memo of raw text -> normalized + fingerprint. */
 const STATEMENT_CACHE_ENTRIES = 2000;
@@ -51,7 +51,7 @@ export interface Pipeline {
  * in force: the user's, minus what self-protection currently sheds.
  */
 export interface PipelineOptions {
-  /** Clock of the export budget, in milliseconds (tests pass a fake one). */
+  /** Clock of the export and keep-findings budgets, in milliseconds (tests pass a fake one). */
   now?: Clock;
   /** Bytes held outside the pipeline (the baselines), counted in the agent's footprint. */
   footprint?: () => number;
@@ -69,7 +69,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
   // One budget of exported traces per second (maxTracesPerSecond): what the sampler keeps and
   // what the trace buffer keeps for a finding or an error although the dice said no.
   const exportBudget = new RateLimiter(Infinity, options.now);
-  const sampler = new PerfSampler(store.current.sampling, { budget: exportBudget });
+  const sampler = new PerfSampler(store.current.sampling, { budget: exportBudget, now: options.now });
 
   const insights = new Insights(store.current.memoryLimitMb);
   const retention = startRetention({
@@ -105,6 +105,8 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     if (waiting.size > 0) waiting.get(trace.traceId)?.({ trace, findings, summary });
     insights.record({ trace, findings, summary });
     options.onAnalyzed?.({ trace, findings, summary });
+    // Keep-findings records an operation at its full rate while it has findings (OperationBudget).
+    if (findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning) || hasError(trace)) sampler.noteFinding(trace.root.name, trace.root.attributes);
     if (findings.length === 0) return;
     const logFindings = store.current.logFindings;
     for (const finding of findings) {

@@ -55,3 +55,44 @@ describe('PERF_AGENT_SAMPLING_MAX_TRACES_PER_SECOND: one budget for every export
     expect(roots).toHaveLength(10);
   });
 });
+
+describe('keep-findings recording follows the findings (PERF_AGENT_SAMPLING_KEEP_FINDINGS_QUIET_PER_SECOND)', () => {
+  it('records a clean operation at the quiet rate, one with findings at the full rate', () => {
+    const { pipeline, request, clock } = setup({
+      PERF_AGENT_SAMPLING_RATE: '0',
+      PERF_AGENT_SAMPLING_KEEP_FINDINGS_MAX_PER_SECOND: '5',
+      PERF_AGENT_SAMPLING_KEEP_FINDINGS_QUIET_PER_SECOND: '1',
+    });
+    const provider = open[open.length - 1].provider;
+    const tracer = provider.getTracer('pipeline-test');
+    const clean = (): void => {
+      const root = tracer.startSpan('GET', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'url.path': '/health' } });
+      tracer.startSpan('pg.query:SELECT', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.query.text': 'SELECT 1' } }, trace.setSpan(ROOT_CONTEXT, root)).end();
+      root.end();
+    };
+    /** Traces analyzed in one second of 20 requests of each kind, by kind. */
+    const oneSecond = (): { clean: number; nPlusOne: number } => {
+      let before = pipeline.buffer.stats.analyzedTraces;
+      for (let i = 0; i < 20; i++) {
+        clean();
+        clock.t += 25;
+      }
+      const cleanCount = pipeline.buffer.stats.analyzedTraces - before;
+      before = pipeline.buffer.stats.analyzedTraces;
+      for (let i = 0; i < 20; i++) {
+        request();
+        clock.t += 25;
+      }
+      return { clean: cleanCount, nPlusOne: pipeline.buffer.stats.analyzedTraces - before };
+    };
+    // /health never has a finding: after its first burst of five, one a second. /orders has an
+    // N+1 in its first recorded request: five a second from then on.
+    const first = oneSecond();
+    expect(first.clean).toBe(5);
+    const steady = [oneSecond(), oneSecond(), oneSecond()];
+    expect(steady).toEqual([{ clean: 1, nPlusOne: 5 }, { clean: 1, nPlusOne: 5 }, { clean: 1, nPlusOne: 5 }]);
+    // Its findings keep it there: a minute and a half later, still five a second.
+    for (let i = 0; i < 90; i++) oneSecond();
+    expect(oneSecond()).toEqual({ clean: 1, nPlusOne: 5 });
+  });
+});

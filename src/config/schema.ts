@@ -101,6 +101,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
     doc: 'Requests per operation (method and path template) and second that keep-findings records although the sampler did not keep them; a busier operation has a steady sample of its requests analyzed instead of all, so recording does not cost what 100% sampling costs.',
   },
   {
+    key: 'sampling.keepFindingsQuietPerSecond',
+    env: 'PERF_AGENT_SAMPLING_KEEP_FINDINGS_QUIET_PER_SECOND',
+    format: 'positive-number',
+    default: 1,
+    doc: 'The same for an operation without a finding (warning or worse) or an error in the last minute in any trace analyzed (sampled or recorded), new operations included; its first finding gives it the rate above. At most that rate: set both alike to record every operation alike.',
+  },
+  {
     key: 'sampling.maxTracesPerSecond',
     env: 'PERF_AGENT_SAMPLING_MAX_TRACES_PER_SECOND',
     format: 'positive-number',

@@ -17,6 +17,7 @@ export interface AgentConfig {
     criticalOperations: string[];
     keepFindings: boolean;
     keepFindingsMaxPerSecond: number;
+    keepFindingsQuietPerSecond: number;
     maxTracesPerSecond: number;
   };
   nPlusOne: { minRepeats: number };

@@ -7,7 +7,7 @@ import { log } from '../util/log';
 import { recordFailure } from '../util/safe';
 import { compileGlobs } from './glob';
 import type { GlobMatcher } from './glob';
-import { methodOf, operationName, pathOf } from '../util/operation-name';
+import { methodOf, operationName, pathOf, startOperationName } from '../util/operation-name';
 import { OperationBudget } from './operation-budget';
 import { RateLimiter } from './rate-limiter';
 import type { Clock } from './rate-limiter';
@@ -95,6 +95,7 @@ export class PerfSampler implements Sampler {
     }
     if (config.keepFindings !== undefined) this.keepFindings = config.keepFindings === true;
     if (config.keepFindingsMaxPerSecond !== undefined) this.recordBudget.setRate(config.keepFindingsMaxPerSecond);
+    if (config.keepFindingsQuietPerSecond !== undefined) this.recordBudget.setQuietRate(config.keepFindingsQuietPerSecond);
     if (config.maxTracesPerSecond !== undefined) {
       this.maxTracesPerSecond = config.maxTracesPerSecond;
       this.limiter.setRate(config.maxTracesPerSecond);
@@ -146,6 +147,23 @@ export class PerfSampler implements Sampler {
 
   dropAhead(): void {
     this.ahead = undefined;
+  }
+
+  /**
+   * An analyzed local trace had a finding (warning or worse) or an error: its operation is
+   * recorded for keep-findings at the full rate again (see OperationBudget). `spanName` and
+   * `attributes` are the local root's at its end: a framework's route may have been added since
+   * the budget was charged at its start, so the name without the route is noted too.
+   */
+  noteFinding(spanName: string, attributes: Attributes): void {
+    try {
+      const named = operationName(spanName, attributes);
+      const atStart = startOperationName(spanName, attributes);
+      this.recordBudget.noteFinding(named);
+      if (atStart !== named) this.recordBudget.noteFinding(atStart);
+    } catch (err) {
+      recordFailure('sampler', err);
+    }
   }
 
   /** Traces refused by the rate limit since start. */

@@ -42,6 +42,18 @@ export function operationName(spanName: string, attributes: Attributes): string 
   return path === undefined ? spanName : `${method} ${templatePath(path)}`;
 }
 
+/**
+ * The operation as named at span start, before a framework reported its route. At a span's end it
+ * still gives the name its start had (the method and path attributes do not change), so a finding
+ * reaches the keep-findings budget its request was charged to (see PerfSampler.noteFinding).
+ */
+export function startOperationName(spanName: string, attributes: Attributes): string {
+  const method = methodOf(attributes);
+  if (method === undefined) return spanName;
+  const path = pathOf(attributes);
+  return path === undefined ? spanName : `${method} ${templatePath(path)}`;
+}
+
 /** The URL path known at span start, without query string or fragment. */
 export function pathOf(attributes: Attributes): string | undefined {
   const path = attributes[URL_PATH];

@@ -169,7 +169,7 @@ describe('incoming requests the sampler will not record skip instrumentation-htt
   it('charges the keep-findings budget once per request', async () => {
     const started = Date.now();
     const fast = await run(
-      { ...QUIET, PERF_AGENT_SAMPLING_RATE: '0', PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'true', PERF_AGENT_SAMPLING_KEEP_FINDINGS_MAX_PER_SECOND: '3' },
+      { ...QUIET, PERF_AGENT_SAMPLING_RATE: '0', PERF_AGENT_SAMPLING_KEEP_FINDINGS: 'true', PERF_AGENT_SAMPLING_KEEP_FINDINGS_MAX_PER_SECOND: '3', PERF_AGENT_SAMPLING_KEEP_FINDINGS_QUIET_PER_SECOND: '3' },
       8,
       () => undefined,
       1,

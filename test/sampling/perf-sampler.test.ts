@@ -429,3 +429,28 @@ describe('PerfSampler keep-findings recording budget per operation', () => {
     expect(s.shouldSample(remote, A_TRACE_ID, 'GET', SpanKind.SERVER, payments, []).decision).toBe(SamplingDecision.RECORD);
   });
 });
+
+describe('PerfSampler.noteFinding: the keep-findings budget follows the findings', () => {
+  const payments = { 'http.request.method': 'GET', 'url.path': '/members/7/payments' };
+  const decide = (s: PerfSampler, attributes: Attributes) => s.shouldSample(ROOT_CONTEXT, A_TRACE_ID, 'GET', SpanKind.SERVER, attributes, []).decision;
+  /** Requests recorded out of 40 in 4 s, after a second to spend the burst. */
+  const recordedIn4s = (s: PerfSampler, clock: { t: number }, attributes: Attributes): number => {
+    let n = 0;
+    for (let i = 0; i < 50; i++) {
+      if (decide(s, attributes) === SamplingDecision.RECORD && i >= 10) n++;
+      clock.t += 100;
+    }
+    return n;
+  };
+
+  it('reaches the budget its request was charged to, also once a framework added the route', () => {
+    const clock = { t: 0 };
+    const s = sampler({ rate: 0, keepFindings: true, keepFindingsMaxPerSecond: 2, keepFindingsQuietPerSecond: 0.5 }, () => clock.t);
+    decide(s, payments);
+    clock.t = 120_000;
+    expect(recordedIn4s(s, clock, payments)).toBeLessThanOrEqual(3); // quiet: 0.5 a second
+    // At its end the root carries the framework's route: the finding is noted by its start name too.
+    s.noteFinding('GET /members/:id/payments', { ...payments, 'http.route': '/members/:memberId/payments' });
+    expect(recordedIn4s(s, clock, payments)).toBeGreaterThanOrEqual(7); // 2 a second again
+  });
+});
