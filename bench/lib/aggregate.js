@@ -30,6 +30,7 @@ const FIGURES = [
   { key: 'wireBytesPerTrace', phase: 'load', ratioTo: 'otel', get: (r) => per(r.telemetry.wireBytes, r.telemetry.traces) },
   { key: 'rawBytesPerTrace', phase: 'load', ratioTo: 'otel', get: (r) => per(r.telemetry.rawBytes, r.telemetry.traces) },
   { key: 'tracesPerRequest', phase: 'load', get: (r) => per(r.telemetry.traces, r.servedRequests) },
+  { key: 'analyzedPerRequest', phase: 'load', get: (r) => r.cpu && r.cpu.analyzedPerRequest },
   { key: 'n1SpansPerTrace', phase: 'n1', get: (r) => per(r.telemetry.spans, r.telemetry.traces) },
   { key: 'n1WireBytesPerTrace', phase: 'n1', ratioTo: 'otel', get: (r) => per(r.telemetry.wireBytes, r.telemetry.traces) },
   { key: 'n1RawBytesPerTrace', phase: 'n1', ratioTo: 'otel', get: (r) => per(r.telemetry.rawBytes, r.telemetry.traces) },

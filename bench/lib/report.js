@@ -31,10 +31,10 @@ function loadTable(ctx) {
   const lines = [
     '## Mixed load',
     '',
-    'Medians over rounds; (xN) = median over rounds of the ratio to `none` measured in the same round. CPU per request sent, from the start of the load to the exit (the final flush included). Warm-up CPU: the same during the warm-up load before it, while V8 still compiles. db CPU: the local PostgreSQL server\'s CPU over the measured load, per request: the same queries under every configuration, so it moves with the speed of the machine, not with the agent. Receiver CPU: the OTLP receiver decoding what was exported, on the same cores (not part of the app\'s cost, but it competes with the app for them). Heap used / total: V8\'s heap at the end of the load (the rest of RSS is code, native buffers and the allocator). Bytes and spans are per exported request trace; traces/req = exported request traces per request served.',
+    'Medians over rounds; (xN) = median over rounds of the ratio to `none` measured in the same round. CPU per request sent, from the start of the load to the exit (the final flush included). Warm-up CPU: the same during the warm-up load before it, while V8 still compiles. db CPU: the local PostgreSQL server\'s CPU over the measured load, per request: the same queries under every configuration, so it moves with the speed of the machine, not with the agent. Receiver CPU: the OTLP receiver decoding what was exported, on the same cores (not part of the app\'s cost, but it competes with the app for them). Heap used / total: V8\'s heap at the end of the load (the rest of RSS is code, native buffers and the allocator). Bytes and spans are per exported request trace; traces/req = exported request traces per request served; analyzed/req = traces the agent recorded and analyzed (sampled, or recorded for keep-findings) per request sent, a count that does not move with the machine\'s speed.',
     '',
-    '| configuration | req/s | p50 ms | p99 ms | app CPU ms/req | warm-up CPU ms/req | db CPU ms/req | receiver CPU ms/req | peak RSS MiB | steady RSS MiB | heap used / total MiB | spans/trace | B/trace gzip | B/trace raw | traces/req |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| configuration | req/s | p50 ms | p99 ms | app CPU ms/req | warm-up CPU ms/req | db CPU ms/req | receiver CPU ms/req | peak RSS MiB | steady RSS MiB | heap used / total MiB | spans/trace | B/trace gzip | B/trace raw | traces/req | analyzed/req |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const name of ctx.configNames) {
     const s = ctx.summary[name];
@@ -43,12 +43,12 @@ function loadTable(ctx) {
     const okRounds = f.rps.perRound.filter((v) => v != null).length;
     const label = `\`${name}\`${failed ? ` (${failed} failed)` : ''}`;
     if (okRounds === 0) {
-      lines.push(`| ${label} | failed | | | | | | | | | | | |`);
+      lines.push(`| ${label} | failed | | | | | | | | | | | | | |`);
       continue;
     }
     const isNone = name === 'none';
     lines.push(
-      `| ${label} | ${num(f.rps.median)}${isNone ? '' : x(f.rps.ratio)} | ${num(f.p50Ms.median, 1)}${isNone ? '' : x(f.p50Ms.ratio)} | ${num(f.p99Ms.median, 1)}${isNone ? '' : x(f.p99Ms.ratio)} | ${num(f.cpuMsPerRequest.median, 2)}${isNone ? '' : x(f.cpuMsPerRequest.ratio)} | ${num(f.warmupCpuMsPerRequest.median, 2)}${isNone ? '' : x(f.warmupCpuMsPerRequest.ratio)} | ${num(f.dbCpuMsPerRequest.median, 2)} | ${num(f.receiverCpuMsPerRequest.median, 2)} | ${num(f.peakRssMiB.median, 1)} | ${num(f.steadyRssMiB.median, 1)} | ${num(f.heapUsedMiB.median, 1)} / ${num(f.heapTotalMiB.median, 1)} | ${num(f.spansPerTrace.median, 1)} | ${num(f.wireBytesPerTrace.median)} | ${num(f.rawBytesPerTrace.median)} | ${num(f.tracesPerRequest.median, 2)} |`,
+      `| ${label} | ${num(f.rps.median)}${isNone ? '' : x(f.rps.ratio)} | ${num(f.p50Ms.median, 1)}${isNone ? '' : x(f.p50Ms.ratio)} | ${num(f.p99Ms.median, 1)}${isNone ? '' : x(f.p99Ms.ratio)} | ${num(f.cpuMsPerRequest.median, 2)}${isNone ? '' : x(f.cpuMsPerRequest.ratio)} | ${num(f.warmupCpuMsPerRequest.median, 2)}${isNone ? '' : x(f.warmupCpuMsPerRequest.ratio)} | ${num(f.dbCpuMsPerRequest.median, 2)} | ${num(f.receiverCpuMsPerRequest.median, 2)} | ${num(f.peakRssMiB.median, 1)} | ${num(f.steadyRssMiB.median, 1)} | ${num(f.heapUsedMiB.median, 1)} / ${num(f.heapTotalMiB.median, 1)} | ${num(f.spansPerTrace.median, 1)} | ${num(f.wireBytesPerTrace.median)} | ${num(f.rawBytesPerTrace.median)} | ${num(f.tracesPerRequest.median, 2)} | ${num(f.analyzedPerRequest.median, 3)} |`,
     );
   }
   return lines.join('\n');

@@ -297,6 +297,8 @@ function summarizeCpu(probe, requests, warmupRequests) {
     perRequestLoadOnlyMs: requests > 0 ? loadMs / requests : null,
     // The warm-up's requests: the same load, while V8 still compiles (the app's and the agent's code).
     perRequestWarmupMs: warmupRequests > 0 ? warmupMs / warmupRequests : null,
+    // Traces the agent recorded and analyzed over the measured load, per request (none: null).
+    analyzedPerRequest: requests > 0 && typeof end.analyzedTraces === 'number' && typeof start.analyzedTraces === 'number' ? (end.analyzedTraces - start.analyzedTraces) / requests : null,
     // Kernel time (socket writes on loopback, wake-ups) apart from JavaScript's own.
     perRequestUserMs: requests > 0 ? (probe.exit.cpu.user - start.cpu.user) / 1000 / requests : null,
     perRequestSystemMs: requests > 0 ? (probe.exit.cpu.system - start.cpu.system) / 1000 / requests : null,

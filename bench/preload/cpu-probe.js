@@ -13,7 +13,20 @@ if (file) {
   // (used vs reserved) apart from the rest of RSS (code, native buffers, the allocator).
   const snapshot = () => {
     const m = process.memoryUsage();
-    return { t: Date.now(), cpu: process.cpuUsage(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+    return { t: Date.now(), cpu: process.cpuUsage(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, analyzedTraces: analyzedTraces() };
+  };
+  // The agent under test, when there is one: how many traces it recorded and analyzed (sampled,
+  // or recorded for keep-findings). A count, so it does not move with the machine's speed as CPU
+  // time does.
+  const path = require('node:path');
+  const agentSuffix = `${path.sep}dist${path.sep}agent.js`;
+  const analyzedTraces = () => {
+    for (const [id, mod] of Object.entries(require.cache)) {
+      if (!id.endsWith(agentSuffix) || typeof mod.exports.getAgent !== 'function') continue;
+      const status = mod.exports.getAgent()?.status();
+      return status ? status.traceBuffer.analyzedTraces : null;
+    }
+    return null;
   };
   const marks = [];
 
