@@ -1,6 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { SEVERITY_RANK, type AnalyzedTrace } from './analysis/types';
+import type { AnalyzedTrace } from './analysis/types';
 import { captureStack } from './analysis/call-site';
 import { BUILT_IN_ANALYZERS } from './analysis/analyzers';
 import { FailOnGuard } from './analysis/fail-on';
@@ -18,7 +18,7 @@ import type { IncomingRequestDecision } from './instrumentation/http-server-fast
 import { compressSpans } from './compression';
 import { DbStatementProcessor } from './processing/db-statement-processor';
 import { StatementCache } from './sql';
-import { TraceBuffer, hasError, type TraceListener } from './processing/trace-buffer';
+import { TraceBuffer, keepReason, type TraceListener } from './processing/trace-buffer';
 
 /** Normalized statements repeat; this bounds the memo of raw text -> normalized + fingerprint. */
 const STATEMENT_CACHE_ENTRIES = 2000;
@@ -106,7 +106,7 @@ export function createPipeline(store: ConfigStore, queue: ExportQueue | undefine
     insights.record({ trace, findings, summary });
     options.onAnalyzed?.({ trace, findings, summary });
     // Keep-findings records an operation at its full rate while it has findings (OperationBudget).
-    if (findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning) || hasError(trace)) sampler.noteFinding(trace.root.name, trace.root.attributes);
+    if (keepReason(trace, findings) !== undefined) sampler.noteFinding(trace.operation, trace.root.name, trace.root.attributes);
     if (findings.length === 0) return;
     const logFindings = store.current.logFindings;
     for (const finding of findings) {

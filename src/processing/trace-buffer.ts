@@ -101,8 +101,17 @@ export interface TraceBufferStats {
 }
 
 const isSampled = (span: ReadableSpan | Span): boolean => (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
-/** The request failed, or one of its database operations did: a reason to keep the trace. */
-export function hasError(trace: TraceView): boolean {
+/**
+ * Why an analyzed trace is worth exporting although the sampler did not keep it: the request or
+ * one of its queries failed, or it has a finding of severity warning or worse.
+ */
+export function keepReason(trace: TraceView, findings: readonly Finding[]): 'error' | 'finding' | undefined {
+  if (hasError(trace)) return 'error';
+  return findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning) ? 'finding' : undefined;
+}
+
+/** The request failed, or one of its database operations did. */
+function hasError(trace: TraceView): boolean {
   if (trace.root.error) return true;
   for (const span of trace.dbSpans) if (span.error) return true;
   return false;
@@ -332,7 +341,7 @@ export class TraceBuffer implements SpanProcessor {
     annotateRoot(root, summary, findings);
     this.counters.analyzedTraces++;
     if (!isSampled(root) && config.sampling.keepFindings) {
-      const reason = hasError(trace) ? 'error' : findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning) ? 'finding' : undefined;
+      const reason = keepReason(trace, findings);
       if (reason !== undefined && (this.options.allowKeep?.() ?? true)) {
         record.keep = reason;
         root.setAttribute(ATTR_SAMPLING_REASON, reason);

@@ -151,16 +151,15 @@ export class PerfSampler implements Sampler {
 
   /**
    * An analyzed local trace had a finding (warning or worse) or an error: its operation is
-   * recorded for keep-findings at the full rate again (see OperationBudget). `spanName` and
-   * `attributes` are the local root's at its end: a framework's route may have been added since
-   * the budget was charged at its start, so the name without the route is noted too.
+   * recorded for keep-findings at the full rate again (see OperationBudget). `operation` is the
+   * analysis's name for it; a framework's route may have been added since the budget was charged
+   * at the span's start, so the name the root's `spanName` and `attributes` had then is noted too.
    */
-  noteFinding(spanName: string, attributes: Attributes): void {
+  noteFinding(operation: string, spanName: string, attributes: Attributes): void {
     try {
-      const named = operationName(spanName, attributes);
+      this.recordBudget.noteFinding(operation);
       const atStart = startOperationName(spanName, attributes);
-      this.recordBudget.noteFinding(named);
-      if (atStart !== named) this.recordBudget.noteFinding(atStart);
+      if (atStart !== operation) this.recordBudget.noteFinding(atStart);
     } catch (err) {
       recordFailure('sampler', err);
     }

@@ -34,12 +34,12 @@ export function templatePath(path: string): string {
  * that is not HTTP: a job, a measure() call).
  */
 export function operationName(spanName: string, attributes: Attributes): string {
-  const method = methodOf(attributes);
-  if (method === undefined) return spanName;
   const route = attributes[HTTP_ROUTE];
-  if (typeof route === 'string' && route !== '') return `${method} ${route}`;
-  const path = pathOf(attributes);
-  return path === undefined ? spanName : `${method} ${templatePath(path)}`;
+  if (typeof route === 'string' && route !== '') {
+    const method = methodOf(attributes);
+    if (method !== undefined) return `${method} ${route}`;
+  }
+  return startOperationName(spanName, attributes);
 }
 
 /**

@@ -450,7 +450,7 @@ describe('PerfSampler.noteFinding: the keep-findings budget follows the findings
     clock.t = 120_000;
     expect(recordedIn4s(s, clock, payments)).toBeLessThanOrEqual(3); // quiet: 0.5 a second
     // At its end the root carries the framework's route: the finding is noted by its start name too.
-    s.noteFinding('GET /members/:id/payments', { ...payments, 'http.route': '/members/:memberId/payments' });
+    s.noteFinding('GET /members/:memberId/payments', 'GET /members/:memberId/payments', { ...payments, 'http.route': '/members/:memberId/payments' });
     expect(recordedIn4s(s, clock, payments)).toBeGreaterThanOrEqual(7); // 2 a second again
   });
 });
