@@ -20,7 +20,7 @@ const path = require('node:path');
 const { CONFIGS, ROOT, useDist, childEnv } = require('./lib/configs');
 const { snapshotDist } = require('./lib/dist');
 const { spawnNode, waitForLine, stop, formatExit, describeOutput, installCleanup } = require('./lib/processes');
-const { load, MIX, SERVER, RECEIVER } = require('./lib/run-config');
+const { load, MIX, RECEIVER, appArgs, appEnv, mark } = require('./lib/run-config');
 const { quantile, median } = require('./lib/stats');
 const { describeMachine } = require('./lib/machine');
 
@@ -31,7 +31,6 @@ const PAIRS = [
   ['agent-dev', 'otel'],
 ];
 
-const CPU_PROBE = path.join(ROOT, 'bench', 'preload', 'cpu-probe.js');
 const DRAIN_MS = 300;
 
 const USAGE = `usage: node bench/interleave.js --only none,a,b [options]
@@ -83,11 +82,7 @@ async function startApp(config, o, tmp) {
   const receiver = spawnNode([RECEIVER], { env: childEnv({}), cwd: ROOT, name: `otlp receiver (${config.name})` });
   const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, 10_000, 'listening line');
   const probeFile = path.join(tmp, `${config.name}.json`);
-  const args = [];
-  for (const preload of config.preloads()) args.push('--require', preload);
-  args.push('--require', CPU_PROBE, SERVER);
-  const env = childEnv({ PORT: '0', OTEL_SERVICE_NAME: 'members-api', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, BENCH_CPU_PROBE_FILE: probeFile, ...config.env });
-  const app = spawnNode(args, { env, cwd: ROOT, name: `app (${config.name})`, node: o.node });
+  const app = spawnNode(appArgs(config), { env: appEnv(config, receiverUrl, probeFile), cwd: ROOT, name: `app (${config.name})`, node: o.node });
   const [, url] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, 30_000, 'listening line');
   let marks = 0;
   return {
@@ -96,9 +91,7 @@ async function startApp(config, o, tmp) {
     probeFile,
     slices: [],
     async mark() {
-      app.kill('SIGUSR2');
-      marks++;
-      await waitForLine(app, 'err', new RegExp(`^bench-cpu-probe: mark ${marks}$`), 5_000, `CPU probe mark ${marks}`);
+      await mark(app, ++marks);
       return marks - 1; // index in the probe's marks
     },
     async stop() {

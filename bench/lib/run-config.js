@@ -64,17 +64,8 @@ async function runConfig(config, opts) {
     const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, TIMEOUTS.receiverStart, 'listening line');
     if (config.exports === 'elastic') sink = await startElasticSink();
 
-    const args = [...(opts.appArgs || [])];
-    for (const preload of config.preloads()) args.push('--require', preload);
-    args.push('--require', CPU_PROBE, SERVER);
-    const env = childEnv({
-      PORT: '0',
-      OTEL_SERVICE_NAME: 'members-api',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
-      ...(sink ? { ELASTIC_APM_SERVER_URL: sink.url } : {}),
-      BENCH_CPU_PROBE_FILE: probeFile,
-      ...config.env,
-    });
+    const args = appArgs(config, opts.appArgs);
+    const env = appEnv(config, receiverUrl, probeFile, sink ? { ELASTIC_APM_SERVER_URL: sink.url } : {});
     const adminPort = config.adminProbe && opts.phase === 'load' ? await freePort() : 0;
     if (adminPort) env.PERF_AGENT_ADMIN_PORT = String(adminPort);
     const appStarted = Date.now();
@@ -164,6 +155,26 @@ async function runConfig(config, opts) {
     result.loadAvg1m.end = os.loadavg()[0];
   }
   return result;
+}
+
+/** The app's node arguments: extra node options, the configuration's preloads, the CPU probe last. */
+function appArgs(config, extra = []) {
+  const args = [...extra];
+  for (const preload of config.preloads()) args.push('--require', preload);
+  args.push('--require', CPU_PROBE, SERVER);
+  return args;
+}
+
+/** The app's environment: a random port, traces to the receiver, the probe's file, the configuration's own. */
+function appEnv(config, receiverUrl, probeFile, more = {}) {
+  return childEnv({
+    PORT: '0',
+    OTEL_SERVICE_NAME: 'members-api',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
+    ...more,
+    BENCH_CPU_PROBE_FILE: probeFile,
+    ...config.env,
+  });
 }
 
 function freePort() {
@@ -362,4 +373,4 @@ function check(config, result) {
   if (config.exports === 'none' && result.telemetry.allSpans > 0) result.notes.push(`exported ${result.telemetry.allSpans} spans with no exporter`);
 }
 
-module.exports = { runConfig, MIX, SERVER, RECEIVER, load };
+module.exports = { runConfig, MIX, SERVER, RECEIVER, load, appArgs, appEnv, mark };

@@ -18,15 +18,10 @@ if (file) {
   // The agent under test, when there is one: how many traces it recorded and analyzed (sampled,
   // or recorded for keep-findings). A count, so it does not move with the machine's speed as CPU
   // time does.
-  const path = require('node:path');
-  const agentSuffix = `${path.sep}dist${path.sep}agent.js`;
+  const { agentHandle } = require('./agent-handle');
   const analyzedTraces = () => {
-    for (const [id, mod] of Object.entries(require.cache)) {
-      if (!id.endsWith(agentSuffix) || typeof mod.exports.getAgent !== 'function') continue;
-      const status = mod.exports.getAgent()?.status();
-      return status ? status.traceBuffer.analyzedTraces : null;
-    }
-    return null;
+    const status = agentHandle()?.status();
+    return status ? status.traceBuffer.analyzedTraces : null;
   };
   const marks = [];
 

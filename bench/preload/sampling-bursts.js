@@ -10,18 +10,11 @@
 const mode = process.env.BENCH_BURST_MODE;
 
 if (mode === 'burst' || mode === 'spread') {
-  const path = require('node:path');
+  const { agentHandle } = require('./agent-handle');
   const onMs = Number(process.env.BENCH_BURST_ON_MS || 100);
   const rate = Number(process.env.BENCH_BURST_RATE || 0.1);
-  const agentSuffix = `${path.sep}dist${path.sep}agent.js`;
-  const agent = () => {
-    for (const [id, mod] of Object.entries(require.cache)) {
-      if (id.endsWith(agentSuffix) && typeof mod.exports.getAgent === 'function') return mod.exports.getAgent();
-    }
-    return undefined;
-  };
   const setRate = (r) => {
-    const result = agent()?.updateConfig({ 'sampling.rate': r });
+    const result = agentHandle()?.updateConfig({ 'sampling.rate': r });
     if (result && !result.ok) process.stderr.write(`sampling-bursts: ${JSON.stringify(result.issues)}\n`);
   };
   setInterval(() => {
