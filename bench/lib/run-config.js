@@ -173,6 +173,8 @@ function appEnv(config, receiverUrl, probeFile, more = {}) {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
     ...more,
     BENCH_CPU_PROBE_FILE: probeFile,
+    // Read by the preloads that report per configuration (measured-window.js).
+    BENCH_CONFIG: config.name,
     ...config.env,
   });
 }

@@ -4,12 +4,14 @@
 // warm-up), so that start-up and JIT warm-up do not mix into them. With bench/run.js:
 //   node bench/run.js --only agent-prod --rounds 2 --app-args "--require ./bench/preload/measured-window.js"
 // Each app writes <pid>.cpuprofile (sampled every 200 µs) and <pid>.gc.json (count and ms of each
-// kind of GC) to $MEASURED_WINDOW_DIR, default <tmpdir>/measured-window.
+// kind of GC, and the requests served in the window, to read both per request) to
+// $MEASURED_WINDOW_DIR, default <tmpdir>/measured-window.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const inspector = require('node:inspector');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
+const diagnostics = require('node:diagnostics_channel');
 
 const dir = process.env.MEASURED_WINDOW_DIR || path.join(os.tmpdir(), 'measured-window');
 const KINDS = {
@@ -30,6 +32,11 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+let requests = 0;
+diagnostics.subscribe('http.server.request.start', () => {
+  if (measuring) requests++;
+});
+
 let marks = 0;
 let session;
 process.on('SIGUSR2', () => {
@@ -46,7 +53,7 @@ process.on('SIGUSR2', () => {
       if (err) return;
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFile(path.join(dir, `${process.pid}.cpuprofile`), JSON.stringify(result.profile), () => undefined);
-      fs.writeFile(path.join(dir, `${process.pid}.gc.json`), JSON.stringify(gc), () => undefined);
+      fs.writeFile(path.join(dir, `${process.pid}.gc.json`), JSON.stringify({ ...gc, requests, config: process.env.BENCH_CONFIG }), () => undefined);
     });
   }
 });
