@@ -37,14 +37,15 @@ const USAGE = `usage: node bench/interleave.js --only none,a,b [options]
   --only a,b,...     configurations (none among them: the ratios are to it); see node bench/run.js --help
   --cycles N         cycles (default 20)
   --slice S          seconds of load per configuration and cycle (default 3)
-  --warmup S         seconds of warm-up load per configuration before the first cycle (default 15)
+  --warmup S         seconds of warm-up load per configuration before the first cycle (default 60: the
+                     recorded path of agent-prod is compiled by TurboFan only 15-50 s in; bench/README.md, "Warm-up")
   --connections N    concurrent connections (default 10)
   --rate R           at most R requests per second (default: as fast as the connections go)
   --node PATH        run the apps under this node binary
   --out FILE         also write the report (markdown) to FILE`;
 
 function parseArgs(argv) {
-  const o = { cycles: 20, slice: 3, warmup: 15, connections: 10, rate: undefined, node: undefined, only: [], out: undefined };
+  const o = { cycles: 20, slice: 3, warmup: 60, connections: 10, rate: undefined, node: undefined, only: [], out: undefined };
   const num = (flag, v, min) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min) throw new Error(`${flag} ${JSON.stringify(v)}: expected a number >= ${min}`);

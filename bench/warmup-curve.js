@@ -3,12 +3,16 @@
 // CPU per request in consecutive windows from the app's start, to see when it settles (how long
 // the warm-up of bench/run.js must be). See bench/README.md, "Warm-up".
 //
-//   node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b]
+//   node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles]
 //
 // For each configuration (default none and agent-prod, in that order): a fresh receiver and app,
 // then N windows of S seconds of the mixed load; per window, the app's CPU per request on its
 // main thread and on its other threads (V8's compiler and GC helpers, libuv's pool, workers),
 // read from /proc/<pid>/task (Linux only).
+// --compiles runs the app with V8's --trace-opt and adds, per window, the time TurboFan spent
+// compiling (the three phases V8 reports for each optimized function) per request, and the
+// functions that took most of it: unlike CPU per request, it does not move with the machine's
+// speed from one minute to the next, so it shows when the optimizing compiler is done.
 
 const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
 const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
@@ -16,14 +20,15 @@ const { MIX, SERVER, RECEIVER, load } = require('./lib/run-config');
 const { readThreadCpuMs } = require('./lib/proc');
 
 function parseArgs(argv) {
-  const o = { windows: 10, seconds: 3, only: ['none', 'agent-prod'] };
+  const o = { windows: 10, seconds: 3, only: ['none', 'agent-prod'], compiles: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => (inline !== undefined ? inline : argv[++i]);
     if (flag === '--windows') o.windows = Number(value());
     else if (flag === '--seconds') o.seconds = Number(value());
     else if (flag === '--only') o.only = String(value()).split(',').filter(Boolean);
-    else throw new Error(`unknown argument: ${argv[i]}; usage: node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b]`);
+    else if (flag === '--compiles') o.compiles = true;
+    else throw new Error(`unknown argument: ${argv[i]}; usage: node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles]`);
   }
   if (!(Number.isInteger(o.windows) && o.windows > 0)) throw new Error('--windows needs a whole number > 0');
   if (!(o.seconds >= 1)) throw new Error('--seconds needs a number >= 1');
@@ -35,23 +40,52 @@ async function curve(config, o) {
   let app;
   try {
     const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, 10_000, 'listening line');
-    const args = [];
+    const args = o.compiles ? ['--trace-opt'] : [];
     for (const preload of config.preloads()) args.push('--require', preload);
     args.push(SERVER);
     app = spawnNode(args, { env: childEnv({ PORT: '0', OTEL_SERVICE_NAME: 'members-api', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, ...config.env }), cwd: ROOT, name: `app (${config.name})` });
+    const compiled = new CompileLog();
+    if (o.compiles) app.out.listeners.add((line) => compiled.line(line));
     const [, url] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, 30_000, 'listening line');
     const windows = [];
     for (let w = 0; w < o.windows; w++) {
       const before = readThreadCpuMs(app.pid);
+      compiled.reset();
       const res = await load(url, { durationSec: o.seconds, paths: MIX, connections: 10 });
       const after = readThreadCpuMs(app.pid);
       const n = res.requests.sent;
-      windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n });
+      windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n, compileUs: (compiled.ms * 1000) / n, top: compiled.top(3) });
     }
     return windows;
   } finally {
     if (app) await stop(app, 'SIGTERM', 20_000).catch(() => undefined);
     await stop(receiver, 'SIGTERM', 10_000).catch(() => undefined);
+  }
+}
+
+/** Sums V8's --trace-opt lines: `[completed compiling <JSFunction name ...> (target TURBOFAN) - took a, b, c ms]`. */
+class CompileLog {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.ms = 0;
+    this.byFunction = new Map();
+  }
+
+  line(line) {
+    const m = /^\[completed compiling 0x[0-9a-f]+ <JSFunction (\S*)[^>]*> \(target TURBOFAN\) - took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line);
+    if (!m) return;
+    const ms = Number(m[2]) + Number(m[3]) + Number(m[4]);
+    const name = m[1].startsWith('(') ? '(anonymous)' : m[1];
+    this.ms += ms;
+    // Bounded: a window sees at most a few hundred distinct functions, and reset() empties it.
+    if (this.byFunction.size < 10_000 || this.byFunction.has(name)) this.byFunction.set(name, (this.byFunction.get(name) || 0) + ms);
+  }
+
+  top(n) {
+    return [...this.byFunction].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, ms]) => `${name} ${Math.round(ms)} ms`);
   }
 }
 
@@ -66,10 +100,19 @@ async function main() {
   const head = Array.from({ length: o.windows }, (_, w) => `${w * o.seconds}-${(w + 1) * o.seconds}`);
   console.log(`CPU per request in µs, main thread + other threads, per window of ${o.seconds} s from the start (Node ${process.version})`);
   console.log(`| seconds | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|`);
+  const curves = [];
   for (const config of configs) {
     const windows = await curve(config, o);
+    curves.push({ config, windows });
     console.log(`| \`${config.name}\` | ${windows.map((w) => `${Math.round(w.main)} + ${Math.round(w.others)}`).join(' | ')} |`);
   }
+  if (!o.compiles) return;
+  // V8 times each phase of a compile job by the clock: under load that includes waiting for a core.
+  console.log(`\nTurboFan compile time per request in µs, per window (V8's own timing of its compile jobs, --trace-opt)`);
+  console.log(`| seconds | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|`);
+  for (const { config, windows } of curves) console.log(`| \`${config.name}\` | ${windows.map((w) => Math.round(w.compileUs)).join(' | ')} |`);
+  console.log(`\nMost compile time per window:`);
+  for (const { config, windows } of curves) console.log(`- \`${config.name}\`: ${windows.map((w, i) => `${head[i]} s: ${w.top.join(', ') || '-'}`).join('; ')}`);
 }
 
 main()
