@@ -9,10 +9,11 @@
 // then N windows of S seconds of the mixed load; per window, the app's CPU per request on its
 // main thread and on its other threads (V8's compiler and GC helpers, libuv's pool, workers),
 // read from /proc/<pid>/task (Linux only).
-// --compiles runs the app with V8's --trace-opt and adds, per window, the time TurboFan spent
-// compiling (the three phases V8 reports for each optimized function) per request, and the
+// --compiles runs the app with V8's --trace-opt and adds, per window, the time V8's optimizing
+// compilers spent (TurboFan, and Maglev from Node 22; the three phases V8 reports for each
+// optimized function) per request, and the
 // functions that took most of it: unlike CPU per request, it does not move with the machine's
-// speed from one minute to the next, so it shows when the optimizing compiler is done.
+// speed from one minute to the next, so it shows when the optimizing compilers are done.
 
 const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
 const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
@@ -63,7 +64,7 @@ async function curve(config, o) {
   }
 }
 
-/** Sums V8's --trace-opt lines: `[completed compiling <JSFunction name ...> (target TURBOFAN) - took a, b, c ms]`. */
+/** Sums V8's --trace-opt lines: `[completed compiling <JSFunction name ...> (target TURBOFAN) - took a, b, c ms]` (MAGLEV too: Node 22 and later). */
 class CompileLog {
   constructor() {
     this.reset();
@@ -75,7 +76,7 @@ class CompileLog {
   }
 
   line(line) {
-    const m = /^\[completed compiling 0x[0-9a-f]+ <JSFunction (\S*)[^>]*> \(target TURBOFAN\) - took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line);
+    const m = /^\[completed compiling 0x[0-9a-f]+ <JSFunction (\S*)[^>]*> \(target (?:TURBOFAN\w*|MAGLEV)\)(?: OSR)? - took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line);
     if (!m) return;
     const ms = Number(m[2]) + Number(m[3]) + Number(m[4]);
     const name = m[1].startsWith('(') ? '(anonymous)' : m[1];
@@ -108,7 +109,7 @@ async function main() {
   }
   if (!o.compiles) return;
   // V8 times each phase of a compile job by the clock: under load that includes waiting for a core.
-  console.log(`\nTurboFan compile time per request in µs, per window (V8's own timing of its compile jobs, --trace-opt)`);
+  console.log(`\nOptimizing compile time (TurboFan, Maglev) per request in µs, per window (V8's own timing of its compile jobs, --trace-opt)`);
   console.log(`| seconds | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|`);
   for (const { config, windows } of curves) console.log(`| \`${config.name}\` | ${windows.map((w) => Math.round(w.compileUs)).join(' | ')} |`);
   console.log(`\nMost compile time per window:`);
