@@ -37,8 +37,8 @@ const USAGE = `usage: node bench/interleave.js --only none,a,b [options]
   --only a,b,...     configurations (none among them: the ratios are to it); see node bench/run.js --help
   --cycles N         cycles (default 20)
   --slice S          seconds of load per configuration and cycle (default 3)
-  --warmup S         seconds of warm-up load per configuration before the first cycle (default 60: the
-                     recorded path of agent-prod is compiled by TurboFan only 15-50 s in; bench/README.md, "Warm-up")
+  --warmup S         seconds of warm-up load per configuration before the first cycle (default 60: V8
+                     optimizes agent-prod's recorded path only 15-50 s in; bench/README.md, "Warm-up")
   --connections N    concurrent connections (default 10)
   --rate R           at most R requests per second (default: as fast as the connections go)
   --node PATH        run the apps under this node binary

@@ -3,7 +3,8 @@
 // Reads what bench/preload/measured-window.js wrote (<pid>.cpuprofile and <pid>.gc.json) and
 // prints self time per request, by owner: the agent's own files (agent:<file>), each npm package,
 // Node's internals (node:<module>), and V8's own rows (GC, program, idle). Each profile is one app
-// of one configuration; the configuration is read from the PERF_AGENT_* settings it recorded.
+// of one configuration, named in its .gc.json (the harness's BENCH_CONFIG); profiles of the same
+// configuration are added up.
 //   node bench/profile-summary.js [DIR] [--top N] [--functions OWNER-PREFIX]
 // --functions lists the functions of the owners starting with the prefix (e.g. agent:) instead.
 const fs = require('node:fs');

@@ -10,10 +10,10 @@
 // main thread and on its other threads (V8's compiler and GC helpers, libuv's pool, workers),
 // read from /proc/<pid>/task (Linux only).
 // --compiles runs the app with V8's --trace-opt and adds, per window, the time V8's optimizing
-// compilers spent (TurboFan, and Maglev from Node 22; the three phases V8 reports for each
-// optimized function) per request, and the
-// functions that took most of it: unlike CPU per request, it does not move with the machine's
-// speed from one minute to the next, so it shows when the optimizing compilers are done.
+// compilers spent per request (TurboFan, and Maglev from Node 22; the three phases V8 reports for
+// each optimized function), and the functions that took most of it: unlike CPU per request, it
+// does not move with the machine's speed from one minute to the next, so it shows when the
+// optimizing compilers are done.
 
 const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
 const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
