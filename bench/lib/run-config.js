@@ -219,17 +219,21 @@ async function mark(app, n) {
 }
 
 /** autocannon from this process; resolves with its result, or rejects on error or overrun. */
-function load(baseUrl, { durationSec, paths, connections, rate }) {
+/**
+ * The mixed load on `paths`: for `durationSec`, or exactly `amount` requests (then `guardMs` bounds
+ * how long they may take, and `timeoutSec` each request: an app under valgrind is slow).
+ */
+function load(baseUrl, { durationSec, amount, guardMs: amountGuardMs, timeoutSec = 10, paths, connections, rate }) {
   return new Promise((resolve, reject) => {
-    const guardMs = durationSec * 1000 + TIMEOUTS.loadSlack;
+    const guardMs = amount !== undefined ? amountGuardMs : durationSec * 1000 + TIMEOUTS.loadSlack;
     let settled = false;
     const instance = autocannon(
       {
         url: baseUrl,
         connections,
-        duration: durationSec,
+        ...(amount !== undefined ? { amount } : { duration: durationSec }),
         requests: paths.map((p) => ({ method: 'GET', path: p })),
-        timeout: 10,
+        timeout: timeoutSec,
         // A fixed request rate: the same share of requests meets per-second budgets in every configuration.
         ...(rate ? { overallRate: rate } : {}),
       },
