@@ -13,6 +13,8 @@ if (mode === 'burst' || mode === 'spread') {
   const { agentHandle } = require('./agent-handle');
   const onMs = Number(process.env.BENCH_BURST_ON_MS || 100);
   const rate = Number(process.env.BENCH_BURST_RATE || 0.1);
+  if (!(onMs > 0 && onMs < 1000)) throw new Error(`BENCH_BURST_ON_MS=${process.env.BENCH_BURST_ON_MS}: expected milliseconds between 0 and 1000`);
+  if (!(rate >= 0 && rate <= 1)) throw new Error(`BENCH_BURST_RATE=${process.env.BENCH_BURST_RATE}: expected a rate from 0 to 1`);
   const setRate = (r) => {
     const result = agentHandle()?.updateConfig({ 'sampling.rate': r });
     if (result && !result.ok) process.stderr.write(`sampling-bursts: ${JSON.stringify(result.issues)}\n`);
