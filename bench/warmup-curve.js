@@ -3,7 +3,7 @@
 // CPU per request in consecutive windows from the app's start, to see when it settles (how long
 // the warm-up of bench/run.js must be). See bench/README.md, "Warm-up".
 //
-//   node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles]
+//   node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles] [--deopts]
 //
 // For each configuration (default none and agent-prod, in that order): a fresh receiver and app,
 // then N windows of S seconds of the mixed load; per window, the app's CPU per request on its
@@ -14,6 +14,10 @@
 // each optimized function), and the functions that took most of it: unlike CPU per request, it
 // does not move with the machine's speed from one minute to the next, so it shows when the
 // optimizing compilers are done.
+// --deopts runs the app with --trace-deopt and counts, per window, the deoptimizations (optimized
+// code thrown away because an assumption failed: a new object shape, a type never seen), with the
+// functions and reasons seen most. A count that does not fall to zero is a function that keeps
+// being optimized and thrown away: the code a steady load runs unoptimized, and compiles again.
 
 const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
 const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
@@ -21,7 +25,7 @@ const { MIX, SERVER, RECEIVER, load } = require('./lib/run-config');
 const { readThreadCpuMs } = require('./lib/proc');
 
 function parseArgs(argv) {
-  const o = { windows: 10, seconds: 3, only: ['none', 'agent-prod'], compiles: false };
+  const o = { windows: 10, seconds: 3, only: ['none', 'agent-prod'], compiles: false, deopts: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => (inline !== undefined ? inline : argv[++i]);
@@ -29,7 +33,8 @@ function parseArgs(argv) {
     else if (flag === '--seconds') o.seconds = Number(value());
     else if (flag === '--only') o.only = String(value()).split(',').filter(Boolean);
     else if (flag === '--compiles') o.compiles = true;
-    else throw new Error(`unknown argument: ${argv[i]}; usage: node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles]`);
+    else if (flag === '--deopts') o.deopts = true;
+    else throw new Error(`unknown argument: ${argv[i]}; usage: node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles] [--deopts]`);
   }
   if (!(Number.isInteger(o.windows) && o.windows > 0)) throw new Error('--windows needs a whole number > 0');
   if (!(o.seconds >= 1)) throw new Error('--seconds needs a number >= 1');
@@ -41,26 +46,66 @@ async function curve(config, o) {
   let app;
   try {
     const [, receiverUrl] = await waitForLine(receiver, 'out', /otlp receiver listening on (\S+)/, 10_000, 'listening line');
-    const args = o.compiles ? ['--trace-opt'] : [];
+    const args = [];
+    if (o.compiles) args.push('--trace-opt');
+    if (o.deopts) args.push('--trace-deopt');
     for (const preload of config.preloads()) args.push('--require', preload);
     args.push(SERVER);
     app = spawnNode(args, { env: childEnv({ PORT: '0', OTEL_SERVICE_NAME: 'members-api', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, ...config.env }), cwd: ROOT, name: `app (${config.name})` });
     const compiled = new CompileLog();
     if (o.compiles) app.out.listeners.add((line) => compiled.line(line));
+    const deopts = new DeoptLog();
+    if (o.deopts) app.out.listeners.add((line) => deopts.line(line));
     const [, url] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, 30_000, 'listening line');
     const windows = [];
     for (let w = 0; w < o.windows; w++) {
       const before = readThreadCpuMs(app.pid);
       compiled.reset();
+      deopts.reset();
       const res = await load(url, { durationSec: o.seconds, paths: MIX, connections: 10 });
       const after = readThreadCpuMs(app.pid);
       const n = res.requests.sent;
-      windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n, compileUs: (compiled.ms * 1000) / n, top: compiled.top(3) });
+      windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n, compileUs: (compiled.ms * 1000) / n, top: compiled.top(3), deopts: deopts.count, deoptTop: deopts.top(4) });
     }
     return windows;
   } finally {
     if (app) await stop(app, 'SIGTERM', 20_000).catch(() => undefined);
     await stop(receiver, 'SIGTERM', 10_000).catch(() => undefined);
+  }
+}
+
+/**
+ * Counts V8's --trace-deopt lines: `[bailout (kind: deopt-eager, reason: wrong map): begin. deoptimizing 0x... <JSFunction name (sfi = ...)>, ...`,
+ * and `[marking dependent code ... (<SharedFunctionInfo name>) (opt id N) for deoptimization, reason: ...]`.
+ */
+class DeoptLog {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.count = 0;
+    this.byFunction = new Map();
+  }
+
+  line(line) {
+    let name;
+    let reason;
+    const m = /^\[bailout \(kind: ([\w-]+)(?:, reason: ([^)]*))?\): begin\. deoptimizing 0x[0-9a-f]+ <JSFunction (\S*)/.exec(line);
+    if (m) [name, reason] = [m[3], m[2] || m[1]];
+    else {
+      // Optimized code thrown away because something it relied on changed (a prototype, a field's type).
+      const d = /^\[marking dependent code .*?<SharedFunctionInfo ?([^>]*)>\).* for deoptimization, reason: (.*)\]$/.exec(line);
+      if (!d) return;
+      [name, reason] = [d[1] || '(anonymous)', `dependency: ${d[2]}`];
+    }
+    this.count++;
+    const key = `${name.startsWith('(') ? '(anonymous)' : name} (${reason})`;
+    if (this.byFunction.size < 10_000 || this.byFunction.has(key)) this.byFunction.set(key, (this.byFunction.get(key) || 0) + 1);
+  }
+
+  top(n) {
+    return [...this.byFunction].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, count]) => `${key} x${count}`);
   }
 }
 
@@ -106,6 +151,13 @@ async function main() {
     const windows = await curve(config, o);
     curves.push({ config, windows });
     console.log(`| \`${config.name}\` | ${windows.map((w) => `${Math.round(w.main)} + ${Math.round(w.others)}`).join(' | ')} |`);
+  }
+  if (o.deopts) {
+    console.log(`\nDeoptimizations per window (--trace-deopt)`);
+    console.log(`| seconds | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|`);
+    for (const { config, windows } of curves) console.log(`| \`${config.name}\` | ${windows.map((w) => w.deopts).join(' | ')} |`);
+    console.log(`\nMost frequent deoptimizations per window (function, reason):`);
+    for (const { config, windows } of curves) console.log(`- \`${config.name}\`: ${windows.map((w, i) => `${head[i]} s: ${w.deoptTop.join(', ') || '-'}`).join('; ')}`);
   }
   if (!o.compiles) return;
   // V8 times each phase of a compile job by the clock: under load that includes waiting for a core.
