@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { Attributes, AttributeValue, HrTime, SpanContext } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import {
   ATTR_COMPOSITE_COUNT,
@@ -15,6 +15,7 @@ import {
   isDbSpan,
   statementOf,
 } from '../semconv';
+import { FinishedSpan } from '../util/finished-span';
 
 /*
  * Span compression: runs of repeated sibling database spans of one finished local trace are
@@ -94,32 +95,75 @@ export function compressSpans(spans: readonly ReadableSpan[], options: Compressi
   if (candidates < 2) return unchanged(spans);
 
   // replaced[i]: undefined = pass through, null = collapsed into a composite, a span = the composite.
-  const replaced: (ReadableSpan | null | undefined)[] = new Array(n);
-  let compositeCount = 0;
-  let collapsed = 0;
-  const emit = (run: number[], strategy: CompositeStrategy): void => {
-    replaced[run[0]] = buildComposite(run.map((i) => spans[i]), strategy);
-    for (let k = 1; k < run.length; k++) replaced[run[k]] = null;
-    compositeCount++;
-    collapsed += run.length;
-  };
-
-  const byStart = (a: number, b: number): number => compareHr(spans[a].startTime, spans[b].startTime) || a - b;
+  const runs: Runs = { spans, replaced: new Array(n), compositeCount: 0, collapsed: 0 };
   for (const siblings of groups.values()) {
     if (siblings.length < 2 || !hasPair(siblings, eligible)) continue;
-    siblings.sort(byStart);
-    const taken = exactMaxMs > 0 ? collectRuns(spans, siblings, eligible, EXACT, null, emit) : undefined;
-    if (sameKindMaxMs > 0) collectRuns(spans, siblings, eligible, SAME_KIND, taken, emit);
+    sortByStart(siblings, spans);
+    const taken = exactMaxMs > 0 ? collectRuns(runs, siblings, eligible, EXACT, null) : undefined;
+    if (sameKindMaxMs > 0) collectRuns(runs, siblings, eligible, SAME_KIND, taken);
   }
-  if (compositeCount === 0) return unchanged(spans);
+  if (runs.compositeCount === 0) return unchanged(spans);
 
   const out: ReadableSpan[] = [];
   for (let i = 0; i < n; i++) {
-    const r = replaced[i];
+    const r = runs.replaced[i];
     if (r === undefined) out.push(spans[i]);
     else if (r !== null) out.push(r);
   }
-  return { spans: out, compositeCount, removedCount: collapsed - compositeCount };
+  return { spans: out, compositeCount: runs.compositeCount, removedCount: runs.collapsed - runs.compositeCount };
+}
+
+/*
+ * No closure is made per call here (comparators, run callbacks): V8 holds a closure's optimized
+ * code only while some instance of it is alive, so one that lives for one call loses its code at
+ * every full GC and runs unoptimized until it is hot again. At one trace in ten that takes long.
+ */
+
+/** The compression of one span list in progress. */
+interface Runs {
+  readonly spans: readonly ReadableSpan[];
+  readonly replaced: (ReadableSpan | null | undefined)[];
+  compositeCount: number;
+  collapsed: number;
+}
+
+/**
+ * Sorts sibling positions by start time, ties in input order. Siblings usually arrive in start
+ * order (queries one after another), so an insertion sort is one pass; a list far out of order
+ * goes to the engine's sort.
+ */
+function sortByStart(siblings: number[], spans: readonly ReadableSpan[]): void {
+  let moves = 0;
+  for (let k = 1; k < siblings.length; k++) {
+    const i = siblings[k];
+    let j = k - 1;
+    while (j >= 0 && startsAfter(spans, siblings[j], i)) {
+      siblings[j + 1] = siblings[j];
+      j--;
+      moves++;
+    }
+    siblings[j + 1] = i;
+    if (moves > 4 * siblings.length) {
+      siblings.sort((a, b) => compareHr(spans[a].startTime, spans[b].startTime) || a - b);
+      return;
+    }
+  }
+}
+
+/** Span `a` sorts after span `b`: it starts later, or at the same time and comes later in the input. */
+function startsAfter(spans: readonly ReadableSpan[], a: number, b: number): boolean {
+  const c = compareHr(spans[a].startTime, spans[b].startTime);
+  return c > 0 || (c === 0 && a > b);
+}
+
+/** Emits one run of two or more spans as a composite. */
+function emitRun(runs: Runs, run: readonly number[], strategy: CompositeStrategy): void {
+  const members: ReadableSpan[] = new Array(run.length);
+  for (let k = 0; k < run.length; k++) members[k] = runs.spans[run[k]];
+  runs.replaced[run[0]] = buildComposite(members, strategy);
+  for (let k = 1; k < run.length; k++) runs.replaced[run[k]] = null;
+  runs.compositeCount++;
+  runs.collapsed += run.length;
 }
 
 /**
@@ -127,39 +171,28 @@ export function compressSpans(spans: readonly ReadableSpan[], options: Compressi
  * strategy may collapse together. `skip` marks positions an earlier strategy already collapsed:
  * they end a run. Returns the positions it collapsed.
  */
-function collectRuns(
-  spans: readonly ReadableSpan[],
-  siblings: readonly number[],
-  eligible: Uint8Array,
-  strategyBit: number,
-  skip: Uint8Array | null | undefined,
-  emit: (run: number[], strategy: CompositeStrategy) => void,
-): Uint8Array {
+function collectRuns(runs: Runs, siblings: readonly number[], eligible: Uint8Array, strategyBit: number, skip: Uint8Array | null | undefined): Uint8Array {
+  const spans = runs.spans;
   const strategy: CompositeStrategy = strategyBit === EXACT ? 'exact_match' : 'same_kind';
-  const matches = strategyBit === EXACT ? sameStatementAndDatabase : sameDatabase;
   const taken = new Uint8Array(siblings.length);
   let run: number[] = [];
   let runStart = 0;
-  const flush = (): void => {
-    if (run.length >= 2) {
-      emit(run, strategy);
-      taken.fill(1, runStart, runStart + run.length);
-    }
-    run = [];
-  };
-  for (let p = 0; p < siblings.length; p++) {
-    const i = siblings[p];
-    const ok = (eligible[i] & strategyBit) !== 0 && (skip == null || skip[p] === 0)
+  for (let p = 0; p <= siblings.length; p++) {
+    const i = p < siblings.length ? siblings[p] : -1;
+    const ok = i >= 0 && (eligible[i] & strategyBit) !== 0 && (skip == null || skip[p] === 0)
       && (strategyBit !== EXACT || statementKey(spans[i]) !== undefined);
-    if (!ok) {
-      flush();
-      continue;
+    // A run ends at a span that may not join it, one that does not match its first, or the end.
+    if (run.length > 0 && (!ok || !(strategyBit === EXACT ? sameStatementAndDatabase(spans[run[0]], spans[i]) : sameDatabase(spans[run[0]], spans[i])))) {
+      if (run.length >= 2) {
+        emitRun(runs, run, strategy);
+        taken.fill(1, runStart, runStart + run.length);
+      }
+      run = [];
     }
-    if (run.length > 0 && !matches(spans[run[0]], spans[i])) flush();
+    if (!ok) continue;
     if (run.length === 0) runStart = p;
     run.push(i);
   }
-  flush();
   return taken;
 }
 
@@ -181,7 +214,6 @@ function buildComposite(run: readonly ReadableSpan[], strategy: CompositeStrateg
     if (ns < minNs) minNs = ns;
     if (ns > maxNs) maxNs = ns;
   }
-  const spanContext: SpanContext = first.spanContext();
   // Whole-millisecond values are numbers like any other; the OTLP transformer sends those as
   // intValue, so readers should accept both int and double.
   const attributes: Attributes = {
@@ -192,10 +224,10 @@ function buildComposite(run: readonly ReadableSpan[], strategy: CompositeStrateg
     [ATTR_COMPOSITE_MAX_MS]: nsToMs(maxNs),
     [ATTR_COMPOSITE_STRATEGY]: strategy,
   };
-  return {
+  return new FinishedSpan({
     name: first.name,
     kind: first.kind,
-    spanContext: () => spanContext,
+    context: first.spanContext(),
     parentSpanContext: first.parentSpanContext,
     startTime: first.startTime,
     endTime: end,
@@ -205,13 +237,12 @@ function buildComposite(run: readonly ReadableSpan[], strategy: CompositeStrateg
     attributes,
     links: first.links,
     events: first.events,
-    ended: true,
     resource: first.resource,
     instrumentationScope: first.instrumentationScope,
     droppedAttributesCount: first.droppedAttributesCount,
     droppedEventsCount: first.droppedEventsCount,
     droppedLinksCount: first.droppedLinksCount,
-  };
+  });
 }
 
 function isDbClientSpan(span: ReadableSpan): boolean {

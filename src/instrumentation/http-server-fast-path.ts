@@ -136,12 +136,18 @@ export function fastPathEmit(contribEmit: Emit, decision: IncomingRequestDecisio
     skipped++;
     const spanContext: SpanContext = { traceId, spanId: decision.newSpanId(), traceFlags: TraceFlags.NONE, traceState: hasParent ? parent.traceState : undefined };
     const active = trace.setSpan(parentContext, trace.wrapSpanContext(spanContext));
-    return context.with(active, () => {
-      context.bind(active, request);
-      context.bind(active, args[1] as ServerResponse);
-      return raw.call(this, event, ...args);
-    });
+    return context.with(active, serveUntraced, this, raw, active, event, args);
   };
+}
+
+/**
+ * Runs Node's own `emit` for a request that records nothing, inside its context. A function of its
+ * own, not an arrow made per request: see util/finished-span.ts on closures that live for one call.
+ */
+function serveUntraced(this: unknown, raw: Emit, active: Context, event: string | symbol, args: unknown[]): boolean {
+  context.bind(active, args[0] as IncomingMessage);
+  context.bind(active, args[1] as ServerResponse);
+  return raw.call(this, event, ...args);
 }
 
 /**

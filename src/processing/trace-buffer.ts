@@ -107,7 +107,8 @@ const isSampled = (span: ReadableSpan | Span): boolean => (span.spanContext().tr
  */
 export function keepReason(trace: TraceView, findings: readonly Finding[]): 'error' | 'finding' | undefined {
   if (hasError(trace)) return 'error';
-  return findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning) ? 'finding' : undefined;
+  for (const f of findings) if (SEVERITY_RANK[f.severity] >= SEVERITY_RANK.warning) return 'finding';
+  return undefined;
 }
 
 /** The request failed, or one of its database operations did. */

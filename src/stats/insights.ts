@@ -141,7 +141,7 @@ export class Insights {
     for (const finding of findings) {
       const item = reportFinding(finding);
       // One entry per type and statement: the latest occurrence replaces the earlier one.
-      const same = kept.list.findIndex((f) => f.type === item.type && f.fingerprint === item.fingerprint);
+      const same = indexOfSame(kept.list, item);
       if (same >= 0) kept.list[same] = item;
       else if (kept.list.length < FINDINGS_PER_OPERATION) kept.list.push(item);
       else {
@@ -161,6 +161,12 @@ export class Insights {
 }
 
 /** A kept report: its fixed structure (about 2 KB measured) plus the strings that vary in length. */
+/** Where the list holds a finding of the same type and statement (a loop, not an arrow per call: see util/finished-span.ts). */
+function indexOfSame(list: readonly ReportFinding[], item: ReportFinding): number {
+  for (let i = 0; i < list.length; i++) if (list[i].type === item.type && list[i].fingerprint === item.fingerprint) return i;
+  return -1;
+}
+
 function reportBytes(report: MeasurementReport): number {
   let bytes = 2048 + stringBytes(report.operation);
   if (report.error) bytes += stringBytes(report.error.message);

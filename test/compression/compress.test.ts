@@ -11,6 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { compressSpans } from '../../src/compression';
 import { decodeTraceRequest } from '../../collector/receiver';
+import fc from 'fast-check';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({
@@ -513,5 +514,51 @@ describe('compressSpans: export', () => {
     // 5 runs of 999 split by 5 single SELECT_ORDERS (the last is at the end)
     expect(result.compositeCount).toBe(5);
     expect(result.spans).toHaveLength(1 + 5 + 5);
+  });
+});
+
+describe('compressSpans: sibling order', () => {
+  /** What compression made of a list, whatever the input order: each composite's first span and size. */
+  function runsOf(spans: readonly ReadableSpan[]): string[] {
+    return composites(compressSpans(spans, BOTH).spans).map((s) => `${idOf(s)}x${String(s.attributes['perf.composite.count'])}`).sort();
+  }
+
+  it('groups the same runs whatever order the spans arrive in (in order, reversed, shuffled)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.integer({ min: 1, max: 5 }), which: fc.integer({ min: 0, max: 2 }) }), { minLength: 2, maxLength: 60 }),
+        fc.func(fc.integer()),
+        (queries, rank) => {
+          exporter.reset();
+          const root = startRoot();
+          let t = 1;
+          for (const q of queries) {
+            t += q.gap;
+            if (q.which === 2) query(root, { start: t, duration: 1, db: PAYMENTS_DB, statement: LIST_MEMBERS });
+            else query(root, { start: t, duration: 1, statement: q.which === 0 ? SELECT_MEMBER : SELECT_ORDERS });
+          }
+          root.end(at(t + 10));
+          const spans = finished();
+          const expected = runsOf(spans);
+          expect(runsOf(spans.slice().reverse())).toEqual(expected);
+          const shuffled = spans.map((span, i) => ({ span, key: rank(i) })).sort((a, b) => a.key - b.key).map((x) => x.span);
+          expect(runsOf(shuffled)).toEqual(expected);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('orders spans that start at the same instant as they came', () => {
+    const root = startRoot();
+    const member = [query(root, { start: 10, duration: 1 }), query(root, { start: 10, duration: 1 })];
+    const orders = query(root, { start: 10, duration: 1, statement: SELECT_ORDERS });
+    const member2 = query(root, { start: 10, duration: 1 });
+    root.end(at(100));
+    // Input order at equal starts: member, member, orders, member: one run of two, then singles.
+    const result = compressSpans([...member, orders, member2, ...finished().filter((s) => idOf(s) === idOf(root))], EXACT_ONLY);
+    expect(result.compositeCount).toBe(1);
+    expect(composites(result.spans)[0].attributes['perf.composite.count']).toBe(2);
+    expect(idOf(composites(result.spans)[0])).toBe(idOf(member[0]));
   });
 });

@@ -67,12 +67,18 @@ const CALL_SITE_TRIES = 3;
 const byStartOrder = (a: SpanView, b: SpanView): number => (a.startOrder as number) - (b.startOrder as number);
 const byStartMs = (a: SpanView, b: SpanView): number => a.startMs - b.startMs;
 
+/** Every span has its start and end order (a loop: see util/finished-span.ts on closures per call). */
+function hasIssueOrder(group: readonly SpanView[]): boolean {
+  for (const s of group) if (s.startOrder === undefined || s.endOrder === undefined) return false;
+  return true;
+}
+
 /**
  * Sorted in the order the queries started; `concurrent` when one started before an earlier one
  * ended. From the exact start and end order when the agent followed every span, else from times.
  */
 function inIssueOrder(group: SpanView[]): { spans: SpanView[]; concurrent: boolean } {
-  const ordered = group.every((s) => s.startOrder !== undefined && s.endOrder !== undefined);
+  const ordered = hasIssueOrder(group);
   const spans = group.slice().sort(ordered ? byStartOrder : byStartMs);
   let lastEnd = -Infinity;
   let concurrent = false;

@@ -23,13 +23,15 @@ export const slowQueryAnalyzer: Analyzer = {
       if (spans[i].durationMs > limit) (slow ??= []).push(spans[i]);
     }
     if (slow === undefined) return undefined;
-    if (slow.length > 1) slow.sort((a, b) => b.durationMs - a.durationMs);
+    if (slow.length > 1) slow.sort(bySlowest);
     const n = Math.min(slow.length, MAX_SLOW_QUERY_FINDINGS);
     const findings: Finding[] = new Array(n);
     for (let i = 0; i < n; i++) findings[i] = slowQueryFinding(trace, slow[i], config);
     return findings;
   },
 };
+
+const bySlowest = (a: SpanView, b: SpanView): number => b.durationMs - a.durationMs;
 
 function slowQueryFinding(trace: TraceView, span: SpanView, config: AnalysisSettings): Finding {
   const pattern = span.statement ?? span.name;
