@@ -42,10 +42,12 @@ const USAGE = `usage: node bench/interleave.js --only none,a,b [options]
   --connections N    concurrent connections (default 10)
   --rate R           at most R requests per second (default: as fast as the connections go)
   --node PATH        run the apps under this node binary
+  --baseline-dist D  also run every agent configuration against another build's dist/ directory D, as
+                     NAME@base, in the same cycles; the report adds NAME / NAME@base per cycle
   --out FILE         also write the report (markdown) to FILE`;
 
 function parseArgs(argv) {
-  const o = { cycles: 20, slice: 3, warmup: 60, connections: 10, rate: undefined, node: undefined, only: [], out: undefined };
+  const o = { cycles: 20, slice: 3, warmup: 60, connections: 10, rate: undefined, node: undefined, only: [], out: undefined, baselineDist: undefined };
   const num = (flag, v, min) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min) throw new Error(`${flag} ${JSON.stringify(v)}: expected a number >= ${min}`);
@@ -65,6 +67,7 @@ function parseArgs(argv) {
     else if (a === '--rate') o.rate = num(a, next(), 1);
     else if (a === '--node') o.node = next();
     else if (a === '--out') o.out = next();
+    else if (a === '--baseline-dist') o.baselineDist = path.resolve(next());
     else if (a === '--help' || a === '-h') o.help = true;
     else throw new Error(`unknown option ${a}`);
   }
@@ -75,7 +78,24 @@ function parseArgs(argv) {
     if (!config) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((c) => c.name).join(', ')}`);
     if (config.exports === 'elastic' || config.adminProbe) throw new Error(`${name} is not supported here (it needs a sink or a probe of its own); use bench/run.js`);
   }
+  if (o.baselineDist !== undefined && !fs.existsSync(path.join(o.baselineDist, 'register.js'))) {
+    throw new Error(`--baseline-dist needs a built dist/ directory (with register.js), got ${JSON.stringify(o.baselineDist)}`);
+  }
   return o;
+}
+
+/** The named configurations, each agent one followed by its @base twin when --baseline-dist is given. */
+function selectConfigs(o) {
+  const out = [];
+  for (const name of o.only) {
+    const config = CONFIGS.find((c) => c.name === name);
+    out.push(config);
+    if (o.baselineDist && config.needsDist) {
+      const register = path.join(o.baselineDist, 'register.js');
+      out.push({ ...config, name: `${name}@base`, description: `${config.description}; the build in ${o.baselineDist}`, preloads: () => [register] });
+    }
+  }
+  return out;
 }
 
 /** One configuration's app and receiver, alive for the whole run. */
@@ -154,7 +174,8 @@ function report(o, apps, figures, meta) {
       `| \`${name}\` | ${fmt(median(f.map((x) => x.rps)), 0)} | ${fmt(median(f.map((x) => x.cpu)))} | ${fmt(median(r))} [${fmt(quantile(r, 0.25))}-${fmt(quantile(r, 0.75))}] | ${fmt(median(rs))} | ${analyzed.length ? fmt(median(analyzed), 3) : '–'} |`,
     );
   }
-  const pairs = PAIRS.filter(([a, b]) => figures.has(a) && figures.has(b));
+  const baselines = apps.map((app) => app.config.name).filter((name) => figures.has(`${name}@base`)).map((name) => [name, `${name}@base`]);
+  const pairs = [...PAIRS, ...baselines].filter(([a, b]) => figures.has(a) && figures.has(b));
   if (pairs.length > 0) {
     lines.push('', 'Pairs, in the same cycle (median [25th-75th percentile] over cycles):', '');
     for (const [a, b] of pairs) {
@@ -187,7 +208,7 @@ async function main() {
   process.on('exit', snapshot.remove);
   useDist(snapshot.distDir);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-interleave-'));
-  const configs = o.only.map((name) => CONFIGS.find((c) => c.name === name));
+  const configs = selectConfigs(o);
   const apps = [];
   try {
     for (const config of configs) apps.push(await startApp(config, o, tmp));
