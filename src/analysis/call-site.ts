@@ -43,6 +43,9 @@ interface V8CallSite {
   getColumnNumber?(): number | null;
 }
 
+/** V8's frames as objects (Error.prepareStackTrace): one function for the process, not one per call. */
+const structuredFrames = (_err: Error, structured: NodeJS.CallSite[]): NodeJS.CallSite[] => structured;
+
 /**
  * The first frame outside node internals, node_modules and the agent, with the application frames
  * that called it (see applicationFrames); memoized on the holder.
@@ -53,7 +56,7 @@ export function resolveCallSite(holder: StackHolder | undefined): CallSite | und
   let frames: unknown;
   const prepare = Error.prepareStackTrace;
   try {
-    Error.prepareStackTrace = (_err, structured) => structured;
+    Error.prepareStackTrace = structuredFrames;
     frames = holder.stack;
   } catch {
     frames = undefined;

@@ -40,6 +40,7 @@ export function queryCountRecommendation(trace: TraceView): string {
   if (top.length === 0) {
     return `No statement repeats: the ${count} queries are all different. Combine related reads with JOINs, load what the request needs up front, and cache reference data that every request reads`;
   }
-  const list = top.map((r) => `${r.count}x ${clip(r.pattern, 120)}`).join('; ');
+  let list = '';
+  for (const r of top) list += `${list === '' ? '' : '; '}${r.count}x ${clip(r.pattern, 120)}`;
   return `Most repeated: ${list}. Load each of them once for all items (WHERE key = ANY($1) on PostgreSQL, IN (?) on MySQL) or JOIN it into the query that produced the keys, and cache reference data that every request reads`;
 }
