@@ -110,14 +110,13 @@ export function mysqlShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     const query = startShadowQuery(policy, active, span, { raw: mysqlQueryText(shape.sql, shape.values), dialect: 'mysql', name: mysqlSpanName(shape.sql), db }, skipAbove);
     if (!query) return NOT_TAKEN;
     // The contrib binds nothing here; the shadow does, as the fast path's pg callbacks are bound.
-    const ending = (callback: Fn): Fn => endingShadow(query, active, callback);
     if (shape.callback !== 'onResult') {
-      args[shape.callback] = ending(args[shape.callback] as Fn);
+      args[shape.callback] = endingShadow(query, active, args[shape.callback] as Fn);
       // A call that throws leaves the shadow unended, as it leaves the contrib's span: not exported.
       return raw.apply(self, args);
     }
     const command = args[0] as { onResult: Fn };
-    command.onResult = ending(command.onResult);
+    command.onResult = endingShadow(query, active, command.onResult);
     const emitter = raw.apply(self, args) as Emitter;
     // The contrib's listeners, for the same end (an INSERT's `result` comes before its onResult)
     // and the same handling of an `error` event.

@@ -205,10 +205,9 @@ export function pgShadowPath(contribWrapper: Fn): ShadowPath | undefined {
     };
     const query = startShadowQuery(policy, active, span, { raw: text, dialect: 'postgresql', name: pgSpanName(text, params.database), db }, skipAbove);
     if (!query) return NOT_TAKEN;
-    const ending = (cb: Fn): Fn => endingShadow(query, active, cb);
     const last = args.length - 1;
-    if (typeof args[last] === 'function') args[last] = ending(args[last] as Fn);
-    else if (typeof arg0 === 'object' && arg0 !== null && typeof arg0.callback === 'function') arg0.callback = ending(arg0.callback as Fn);
+    if (typeof args[last] === 'function') args[last] = endingShadow(query, active, args[last] as Fn);
+    else if (typeof arg0 === 'object' && arg0 !== null && typeof arg0.callback === 'function') arg0.callback = endingShadow(query, active, arg0.callback as Fn);
     let result: unknown;
     try {
       result = raw.apply(self, args);
