@@ -52,10 +52,10 @@ async function curve(config, o) {
     for (const preload of config.preloads()) args.push('--require', preload);
     args.push(SERVER);
     app = spawnNode(args, { env: childEnv({ PORT: '0', OTEL_SERVICE_NAME: 'members-api', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, ...config.env }), cwd: ROOT, name: `app (${config.name})` });
-    const compiled = new CompileLog();
-    if (o.compiles) app.out.listeners.add((line) => compiled.line(line));
-    const deopts = new DeoptLog();
-    if (o.deopts) app.out.listeners.add((line) => deopts.line(line));
+    const compiled = new Tally((ms) => `${Math.round(ms)} ms`);
+    if (o.compiles) app.out.listeners.add((line) => compileLine(compiled, line));
+    const deopts = new Tally((count) => `x${count}`);
+    if (o.deopts) app.out.listeners.add((line) => deoptLine(deopts, line));
     const [, url] = await waitForLine(app, 'out', /members-api listening on (http:\/\/\S+)/, 30_000, 'listening line');
     const windows = [];
     for (let w = 0; w < o.windows; w++) {
@@ -65,7 +65,7 @@ async function curve(config, o) {
       const res = await load(url, { durationSec: o.seconds, paths: MIX, connections: 10 });
       const after = readThreadCpuMs(app.pid);
       const n = res.requests.sent;
-      windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n, compileUs: (compiled.ms * 1000) / n, top: compiled.top(3), deopts: deopts.count, deoptTop: deopts.top(4) });
+      windows.push({ main: ((after.main - before.main) * 1000) / n, others: ((after.others - before.others) * 1000) / n, compileUs: (compiled.total * 1000) / n, top: compiled.top(3), deopts: deopts.total, deoptTop: deopts.top(4) });
     }
     return windows;
   } finally {
@@ -74,65 +74,47 @@ async function curve(config, o) {
   }
 }
 
+/** A total per window and its largest parts by name; reset() starts the next window. */
+class Tally {
+  constructor(unit) {
+    this.unit = unit;
+    this.reset();
+  }
+
+  reset() {
+    this.total = 0;
+    this.byName = new Map();
+  }
+
+  add(name, amount) {
+    this.total += amount;
+    // Bounded: a window sees at most a few hundred distinct names, and reset() empties it.
+    if (this.byName.size < 10_000 || this.byName.has(name)) this.byName.set(name, (this.byName.get(name) || 0) + amount);
+  }
+
+  top(n) {
+    return [...this.byName].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, amount]) => `${name} ${this.unit(amount)}`);
+  }
+}
+
+const anonymous = (name) => (name === '' || name.startsWith('(') ? '(anonymous)' : name);
+
 /**
  * Counts V8's --trace-deopt lines: `[bailout (kind: deopt-eager, reason: wrong map): begin. deoptimizing 0x... <JSFunction name (sfi = ...)>, ...`,
  * and `[marking dependent code ... (<SharedFunctionInfo name>) (opt id N) for deoptimization, reason: ...]`.
  */
-class DeoptLog {
-  constructor() {
-    this.reset();
-  }
-
-  reset() {
-    this.count = 0;
-    this.byFunction = new Map();
-  }
-
-  line(line) {
-    let name;
-    let reason;
-    const m = /^\[bailout \(kind: ([\w-]+)(?:, reason: ([^)]*))?\): begin\. deoptimizing 0x[0-9a-f]+ <JSFunction (\S*)/.exec(line);
-    if (m) [name, reason] = [m[3], m[2] || m[1]];
-    else {
-      // Optimized code thrown away because something it relied on changed (a prototype, a field's type).
-      const d = /^\[marking dependent code .*?<SharedFunctionInfo ?([^>]*)>\).* for deoptimization, reason: (.*)\]$/.exec(line);
-      if (!d) return;
-      [name, reason] = [d[1] || '(anonymous)', `dependency: ${d[2]}`];
-    }
-    this.count++;
-    const key = `${name.startsWith('(') ? '(anonymous)' : name} (${reason})`;
-    if (this.byFunction.size < 10_000 || this.byFunction.has(key)) this.byFunction.set(key, (this.byFunction.get(key) || 0) + 1);
-  }
-
-  top(n) {
-    return [...this.byFunction].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, count]) => `${key} x${count}`);
-  }
+function deoptLine(tally, line) {
+  const m = /^\[bailout \(kind: ([\w-]+)(?:, reason: ([^)]*))?\): begin\. deoptimizing 0x[0-9a-f]+ <JSFunction (\S*)/.exec(line);
+  if (m) return tally.add(`${anonymous(m[3])} (${m[2] || m[1]})`, 1);
+  // Optimized code thrown away because something it relied on changed (a prototype, a field's type).
+  const d = /^\[marking dependent code .*?<SharedFunctionInfo ?([^>]*)>\).* for deoptimization, reason: (.*)\]$/.exec(line);
+  if (d) tally.add(`${anonymous(d[1])} (dependency: ${d[2]})`, 1);
 }
 
 /** Sums V8's --trace-opt lines: `[completed compiling <JSFunction name ...> (target TURBOFAN) - took a, b, c ms]` (MAGLEV too: Node 22 and later). */
-class CompileLog {
-  constructor() {
-    this.reset();
-  }
-
-  reset() {
-    this.ms = 0;
-    this.byFunction = new Map();
-  }
-
-  line(line) {
-    const m = /^\[completed compiling 0x[0-9a-f]+ <JSFunction (\S*)[^>]*> \(target (?:TURBOFAN\w*|MAGLEV)\)(?: OSR)? - took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line);
-    if (!m) return;
-    const ms = Number(m[2]) + Number(m[3]) + Number(m[4]);
-    const name = m[1].startsWith('(') ? '(anonymous)' : m[1];
-    this.ms += ms;
-    // Bounded: a window sees at most a few hundred distinct functions, and reset() empties it.
-    if (this.byFunction.size < 10_000 || this.byFunction.has(name)) this.byFunction.set(name, (this.byFunction.get(name) || 0) + ms);
-  }
-
-  top(n) {
-    return [...this.byFunction].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, ms]) => `${name} ${Math.round(ms)} ms`);
-  }
+function compileLine(tally, line) {
+  const m = /^\[completed compiling 0x[0-9a-f]+ <JSFunction (\S*)[^>]*> \(target (?:TURBOFAN\w*|MAGLEV)\)(?: OSR)? - took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line);
+  if (m) tally.add(anonymous(m[1]), Number(m[2]) + Number(m[3]) + Number(m[4]));
 }
 
 async function main() {
