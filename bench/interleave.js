@@ -17,7 +17,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { CONFIGS, ROOT, useDist, childEnv } = require('./lib/configs');
+const { CONFIGS, ROOT, useDist, childEnv, baselineDistDir, withBaselines } = require('./lib/configs');
 const { snapshotDist } = require('./lib/dist');
 const { spawnNode, waitForLine, stop, formatExit, describeOutput, installCleanup } = require('./lib/processes');
 const { load, MIX, RECEIVER, appArgs, appEnv, mark } = require('./lib/run-config');
@@ -67,7 +67,7 @@ function parseArgs(argv) {
     else if (a === '--rate') o.rate = num(a, next(), 1);
     else if (a === '--node') o.node = next();
     else if (a === '--out') o.out = next();
-    else if (a === '--baseline-dist') o.baselineDist = path.resolve(next());
+    else if (a === '--baseline-dist') o.baselineDist = baselineDistDir(next());
     else if (a === '--help' || a === '-h') o.help = true;
     else throw new Error(`unknown option ${a}`);
   }
@@ -78,24 +78,7 @@ function parseArgs(argv) {
     if (!config) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((c) => c.name).join(', ')}`);
     if (config.exports === 'elastic' || config.adminProbe) throw new Error(`${name} is not supported here (it needs a sink or a probe of its own); use bench/run.js`);
   }
-  if (o.baselineDist !== undefined && !fs.existsSync(path.join(o.baselineDist, 'register.js'))) {
-    throw new Error(`--baseline-dist needs a built dist/ directory (with register.js), got ${JSON.stringify(o.baselineDist)}`);
-  }
   return o;
-}
-
-/** The named configurations, each agent one followed by its @base twin when --baseline-dist is given. */
-function selectConfigs(o) {
-  const out = [];
-  for (const name of o.only) {
-    const config = CONFIGS.find((c) => c.name === name);
-    out.push(config);
-    if (o.baselineDist && config.needsDist) {
-      const register = path.join(o.baselineDist, 'register.js');
-      out.push({ ...config, name: `${name}@base`, description: `${config.description}; the build in ${o.baselineDist}`, preloads: () => [register] });
-    }
-  }
-  return out;
 }
 
 /** One configuration's app and receiver, alive for the whole run. */
@@ -208,7 +191,7 @@ async function main() {
   process.on('exit', snapshot.remove);
   useDist(snapshot.distDir);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-interleave-'));
-  const configs = selectConfigs(o);
+  const configs = withBaselines(o.only.map((name) => CONFIGS.find((c) => c.name === name)), o.baselineDist);
   const apps = [];
   try {
     for (const config of configs) apps.push(await startApp(config, o, tmp));

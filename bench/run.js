@@ -10,7 +10,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv } = require('./lib/configs');
+const { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv, baselineDistDir, withBaselines } = require('./lib/configs');
 const { snapshotDist } = require('./lib/dist');
 const { installCleanup, killAll, spawnNode, liveCount } = require('./lib/processes');
 const { runConfig, MIX } = require('./lib/run-config');
@@ -77,15 +77,12 @@ function parseArgs(argv) {
     else if (flag === '--connections') o.connections = num(flag, value(), { min: 1, integer: true });
     else if (flag === '--node') o.node = String(value() || '');
     else if (flag === '--app-args') o.appArgs = String(value() || '').split(/\s+/).filter(Boolean);
-    else if (flag === '--baseline-dist') o.baselineDist = path.resolve(String(value() || ''));
+    else if (flag === '--baseline-dist') o.baselineDist = baselineDistDir(String(value() || ''));
     else if (flag === '--only') o.only = String(value() || '').split(',').map((s) => s.trim()).filter(Boolean);
     else if (flag === '--help' || flag === '-h') o.help = true;
     else throw new Error(`unknown argument: ${argv[i]}`);
   }
   if (o.quick && o.soak) throw new Error('--quick and --soak do not go together');
-  if (o.baselineDist !== undefined && !fs.existsSync(path.join(o.baselineDist, 'register.js'))) {
-    throw new Error(`--baseline-dist needs a built dist/ directory (with register.js), got ${JSON.stringify(o.baselineDist)}`);
-  }
   if (o.node !== undefined) {
     if (!o.node || !fs.existsSync(o.node)) throw new Error(`--node needs the path of a node binary, got ${JSON.stringify(o.node)}`);
     o.node = path.resolve(o.node);
@@ -104,15 +101,7 @@ function parseArgs(argv) {
 }
 
 function selectConfigs(o) {
-  const picked = pickConfigs(o);
-  if (!o.baselineDist) return picked;
-  const register = path.join(o.baselineDist, 'register.js');
-  const out = [];
-  for (const c of picked) {
-    out.push(c);
-    if (c.needsDist) out.push({ ...c, name: `${c.name}@base`, description: `${c.description}; the build in ${o.baselineDist}`, preloads: () => [register], quick: false });
-  }
-  return out;
+  return withBaselines(pickConfigs(o), o.baselineDist);
 }
 
 function pickConfigs(o) {

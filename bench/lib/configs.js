@@ -2,6 +2,7 @@
 // The configurations the same application runs under. Each one is a list of preloads and the
 // environment they read; `exports` says where its telemetry goes (and so what to count).
 
+const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -229,4 +230,25 @@ if (process.env.BENCH_EXTRA_CONFIGS) {
   }
 }
 
-module.exports = { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv };
+/** The directory given to --baseline-dist, resolved, once it holds a built agent (register.js). */
+function baselineDistDir(dir) {
+  const resolved = path.resolve(dir);
+  if (!fs.existsSync(path.join(resolved, 'register.js'))) {
+    throw new Error(`--baseline-dist needs a built dist/ directory (with register.js), got ${JSON.stringify(dir)}`);
+  }
+  return resolved;
+}
+
+/** Each configuration, and after each agent one its twin on the build in `baselineDist`, as NAME@base. */
+function withBaselines(configs, baselineDist) {
+  if (!baselineDist) return configs;
+  const register = path.join(baselineDist, 'register.js');
+  const out = [];
+  for (const c of configs) {
+    out.push(c);
+    if (c.needsDist) out.push({ ...c, name: `${c.name}@base`, description: `${c.description}; the build in ${baselineDist}`, preloads: () => [register], quick: false });
+  }
+  return out;
+}
+
+module.exports = { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv, baselineDistDir, withBaselines };

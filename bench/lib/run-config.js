@@ -218,10 +218,10 @@ async function mark(app, n) {
   await waitForLine(app, 'err', new RegExp(`^bench-cpu-probe: mark ${n}$`), TIMEOUTS.probeMark, `CPU probe mark ${n}`);
 }
 
-/** autocannon from this process; resolves with its result, or rejects on error or overrun. */
 /**
- * The mixed load on `paths`: for `durationSec`, or exactly `amount` requests (then `guardMs` bounds
- * how long they may take, and `timeoutSec` each request: an app under valgrind is slow).
+ * The mixed load on `paths`, from autocannon in this process: for `durationSec`, or exactly
+ * `amount` requests (then `guardMs` bounds how long they may take, and `timeoutSec` each request:
+ * an app under valgrind is slow). Resolves with its result, or rejects on error or overrun.
  */
 function load(baseUrl, { durationSec, amount, guardMs: amountGuardMs, timeoutSec = 10, paths, connections, rate }) {
   return new Promise((resolve, reject) => {

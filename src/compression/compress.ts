@@ -116,7 +116,7 @@ export function compressSpans(spans: readonly ReadableSpan[], options: Compressi
 /*
  * No closure is made per call here (comparators, run callbacks): V8 holds a closure's optimized
  * code only while some instance of it is alive, so one that lives for one call loses its code at
- * every full GC and runs unoptimized until it is hot again. At one trace in ten that takes long.
+ * every full GC and runs unoptimized until it is hot again (bench/README.md, "Recompiled for good").
  */
 
 /** The compression of one span list in progress. */
