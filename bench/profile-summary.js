@@ -10,6 +10,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { ownerOf } = require('./lib/code-owner');
+const { printOwnerTable } = require('./lib/owner-table');
 
 function parseArgs(argv) {
   const args = { dir: process.env.MEASURED_WINDOW_DIR || path.join(os.tmpdir(), 'measured-window'), top: 25, functions: undefined };
@@ -22,20 +24,6 @@ function parseArgs(argv) {
   }
   if (!Number.isInteger(args.top) || args.top < 1) throw new Error('--top takes a whole number of rows, at least 1');
   return args;
-}
-
-/** Who a profile node's code belongs to. */
-function ownerOf(url, functionName) {
-  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
-  if (url.startsWith('node:')) return url.replace(/\/.*$/, '');
-  const nm = url.lastIndexOf('/node_modules/');
-  if (nm >= 0) {
-    const rest = url.slice(nm + '/node_modules/'.length).split('/');
-    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-  }
-  const dist = url.lastIndexOf('/dist/');
-  if (dist >= 0) return 'agent:' + url.slice(dist + '/dist/'.length).replace(/\.js$/, '');
-  return 'app';
 }
 
 /** Self time in µs per (owner, function) of one profile. */
@@ -80,21 +68,10 @@ function main() {
     for (const [k, v] of times.functions) group.functions.set(k, (group.functions.get(k) || 0) + v);
     groups.set(name, group);
   }
-  const names = [...groups.keys()].sort();
   const rowsOf = (g) => (args.functions === undefined ? g.owners : new Map([...g.functions].filter(([k]) => k.startsWith(args.functions))));
-  const keys = new Map();
-  for (const name of names) {
-    const g = groups.get(name);
-    for (const [k, v] of rowsOf(g)) keys.set(k, Math.max(keys.get(k) || 0, v / g.requests));
-  }
-  const top = [...keys].sort((a, b) => b[1] - a[1]).slice(0, args.top).map(([k]) => k);
-  const width = Math.max(...top.map((k) => k.length), 10);
-  console.log(`µs of self time per request (${args.dir})`);
-  console.log(''.padEnd(width) + names.map((n) => n.padStart(24)).join(''));
-  console.log('requests'.padEnd(width) + names.map((n) => `${groups.get(n).requests} in ${groups.get(n).runs}`.padStart(24)).join(''));
-  for (const k of top) console.log(k.padEnd(width) + names.map((n) => ((rowsOf(groups.get(n)).get(k) || 0) / groups.get(n).requests).toFixed(1).padStart(24)).join(''));
-  const sum = (n) => [...groups.get(n).owners.values()].reduce((a, b) => a + b, 0) / groups.get(n).requests;
-  console.log('all (idle included)'.padEnd(width) + names.map((n) => sum(n).toFixed(1).padStart(24)).join(''));
+  const table = new Map();
+  for (const [name, g] of groups) table.set(name, { requests: g.requests, runs: g.runs, rows: rowsOf(g), total: [...g.owners.values()].reduce((a, b) => a + b, 0) });
+  printOwnerTable(`µs of self time per request (${args.dir})`, table, args.top, 'all (idle included)');
 }
 
 try {

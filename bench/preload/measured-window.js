@@ -6,6 +6,8 @@
 // Each app writes <pid>.cpuprofile (sampled every 200 µs) and <pid>.gc.json (count and ms of each
 // kind of GC, and the requests served in the window, to read both per request) to
 // $MEASURED_WINDOW_DIR, default <tmpdir>/measured-window.
+// With bench/interleave.js, which marks every slice's start and end, name the window's marks:
+// MEASURED_WINDOW_MARKS=1,40 profiles from the first slice's start to the 20th's end (20 cycles).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -37,16 +39,27 @@ diagnostics.subscribe('http.server.request.start', () => {
   if (measuring) requests++;
 });
 
+/** The marks that open and close the window: run.js's are 2 and 3, interleave.js makes two a slice. */
+function windowMarks(spec) {
+  if (!spec) return [2, 3];
+  const [from, to] = spec.split(',').map(Number);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && to > from)) {
+    throw new Error(`MEASURED_WINDOW_MARKS=${JSON.stringify(spec)}: expected two whole numbers FROM,TO with 1 <= FROM < TO`);
+  }
+  return [from, to];
+}
+const [FROM, TO] = windowMarks(process.env.MEASURED_WINDOW_MARKS);
+
 let marks = 0;
 let session;
 process.on('SIGUSR2', () => {
   marks++;
-  if (marks === 2) {
+  if (marks === FROM) {
     measuring = true;
     session = new inspector.Session();
     session.connect();
     session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start')));
-  } else if (marks === 3 && session) {
+  } else if (marks === TO && session) {
     measuring = false;
     session.post('Profiler.stop', (err, result) => {
       session.disconnect();
