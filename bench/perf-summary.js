@@ -6,8 +6,9 @@
 // kernel. Samples of every thread of the app are counted, and split by thread at the end. Each
 // window is one app of one configuration (its BENCH_CONFIG); windows of the same configuration
 // are added up.
-//   node bench/perf-summary.js [DIR] [--top N] [--functions OWNER-PREFIX]
+//   node bench/perf-summary.js [DIR] [--top N] [--functions OWNER-PREFIX] [--json]
 // --functions lists the symbols of the owners starting with the prefix (e.g. agent:, v8:gc).
+// --json prints µs per request by configuration and row instead of the table, for sums of one's own.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -16,12 +17,13 @@ const { nativeOwnerOf } = require('./lib/code-owner');
 const { printOwnerTable } = require('./lib/owner-table');
 
 function parseArgs(argv) {
-  const args = { dir: process.env.PERF_WINDOW_DIR || path.join(os.tmpdir(), 'perf-window'), top: 30, functions: undefined };
+  const args = { dir: process.env.PERF_WINDOW_DIR || path.join(os.tmpdir(), 'perf-window'), top: 30, functions: undefined, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--top') args.top = Number(argv[++i]);
     else if (a === '--functions') args.functions = argv[++i];
-    else if (a.startsWith('--')) throw new Error(`unknown option ${a}; allowed: --top N, --functions PREFIX`);
+    else if (a === '--json') args.json = true;
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}; allowed: --top N, --functions PREFIX, --json`);
     else args.dir = a;
   }
   if (!Number.isInteger(args.top) || args.top < 1) throw new Error('--top takes a whole number of rows, at least 1');
@@ -79,6 +81,16 @@ function main() {
   const rowsOf = (g) => (args.functions === undefined ? g.owners : new Map([...g.functions].filter(([k]) => k.startsWith(args.functions))));
   const table = new Map();
   for (const [name, g] of groups) table.set(name, { requests: g.requests, runs: g.runs, rows: rowsOf(g), total: g.total });
+  if (args.json) {
+    const out = {};
+    for (const [name, g] of table) {
+      const rows = {};
+      for (const [k, v] of g.rows) rows[k] = v / g.requests;
+      out[name] = { requests: g.requests, all: g.total / g.requests, rows };
+    }
+    console.log(JSON.stringify(out, null, 1));
+    return;
+  }
   printOwnerTable(`µs on a CPU per request, all threads (${args.dir})`, table, args.top, 'all');
   console.log('');
   const byThread = new Map();

@@ -14,6 +14,7 @@ const path = require('node:path');
 const inspector = require('node:inspector');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
 const diagnostics = require('node:diagnostics_channel');
+const { windowMarks } = require('../lib/window-marks');
 
 const dir = process.env.MEASURED_WINDOW_DIR || path.join(os.tmpdir(), 'measured-window');
 const KINDS = {
@@ -39,16 +40,7 @@ diagnostics.subscribe('http.server.request.start', () => {
   if (measuring) requests++;
 });
 
-/** The marks that open and close the window: run.js's are 2 and 3, interleave.js makes two a slice. */
-function windowMarks(spec) {
-  if (!spec) return [2, 3];
-  const [from, to] = spec.split(',').map(Number);
-  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && to > from)) {
-    throw new Error(`MEASURED_WINDOW_MARKS=${JSON.stringify(spec)}: expected two whole numbers FROM,TO with 1 <= FROM < TO`);
-  }
-  return [from, to];
-}
-const [FROM, TO] = windowMarks(process.env.MEASURED_WINDOW_MARKS);
+const [FROM, TO] = windowMarks('MEASURED_WINDOW_MARKS', process.env.MEASURED_WINDOW_MARKS);
 
 let marks = 0;
 let session;

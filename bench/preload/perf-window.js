@@ -16,19 +16,15 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const diagnostics = require('node:diagnostics_channel');
+const { windowMarks } = require('../lib/window-marks');
 
 const dir = process.env.PERF_WINDOW_DIR || path.join(os.tmpdir(), 'perf-window');
 const FREQUENCY = Number(process.env.PERF_WINDOW_FREQUENCY || 1999);
-
-function windowMarks(spec) {
-  if (!spec) return [2, 3];
-  const [from, to] = spec.split(',').map(Number);
-  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && to > from)) {
-    throw new Error(`PERF_WINDOW_MARKS=${JSON.stringify(spec)}: expected two whole numbers FROM,TO with 1 <= FROM < TO`);
-  }
-  return [from, to];
+if (!(Number.isInteger(FREQUENCY) && FREQUENCY >= 1 && FREQUENCY <= 50_000)) {
+  throw new Error(`PERF_WINDOW_FREQUENCY=${JSON.stringify(process.env.PERF_WINDOW_FREQUENCY)}: expected samples per second, a whole number from 1 to 50000`);
 }
-const [FROM, TO] = windowMarks(process.env.PERF_WINDOW_MARKS);
+
+const [FROM, TO] = windowMarks('PERF_WINDOW_MARKS', process.env.PERF_WINDOW_MARKS);
 
 let requests = 0;
 let measuring = false;
