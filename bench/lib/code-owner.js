@@ -21,8 +21,8 @@ const ZLIB = /^(deflate|inflate|crc32|adler32|longest_match|fill_window|compress
 
 /**
  * The owner of a symbol perf sampled, from its object (dso) and name. JavaScript comes from
- * node's --perf-basic-prof map ([JIT], `JS:*name /path/file.js:line:col` on Node 20 and 24;
- * `*` optimized, `~` interpreted or baseline, `^` Maglev on 24).
+ * node's --perf-basic-prof map ([JIT]: `JS:*name /path/file.js:line:col` on Node 20,
+ * `JS:*'name ...` on Node 24). The owner comes from the path alone, whatever marks the tier.
  */
 function nativeOwnerOf(dso, symbol) {
   if (dso === '[kernel.kallsyms]' || dso.startsWith('[kernel')) return 'kernel';
