@@ -44,10 +44,11 @@ const USAGE = `usage: node bench/interleave.js --only none,a,b [options]
   --node PATH        run the apps under this node binary
   --baseline-dist D  also run every agent configuration against another build's dist/ directory D, as
                      NAME@base, in the same cycles; the report adds NAME / NAME@base per cycle
+  --pair A/B,...     also report these ratios per cycle (configurations of --only), beside the targets' pairs
   --out FILE         also write the report (markdown) to FILE`;
 
 function parseArgs(argv) {
-  const o = { cycles: 20, slice: 3, warmup: 60, connections: 10, rate: undefined, node: undefined, only: [], out: undefined, baselineDist: undefined };
+  const o = { cycles: 20, slice: 3, warmup: 60, connections: 10, rate: undefined, node: undefined, only: [], out: undefined, baselineDist: undefined, pairs: [] };
   const num = (flag, v, min) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min) throw new Error(`${flag} ${JSON.stringify(v)}: expected a number >= ${min}`);
@@ -67,12 +68,16 @@ function parseArgs(argv) {
     else if (a === '--rate') o.rate = num(a, next(), 1);
     else if (a === '--node') o.node = next();
     else if (a === '--out') o.out = next();
+    else if (a === '--pair') o.pairs.push(...next().split(',').map((p) => p.trim().split('/')));
     else if (a === '--baseline-dist') o.baselineDist = baselineDistDir(next());
     else if (a === '--help' || a === '-h') o.help = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (o.help) return o;
   if (!o.only.includes('none')) throw new Error('--only must name none: every ratio is to it');
+  for (const pair of o.pairs) {
+    if (pair.length !== 2 || !pair.every((name) => o.only.includes(name))) throw new Error(`--pair ${pair.join('/')}: expected A/B, both named in --only`);
+  }
   for (const name of o.only) {
     const config = CONFIGS.find((c) => c.name === name);
     if (!config) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((c) => c.name).join(', ')}`);
@@ -158,7 +163,7 @@ function report(o, apps, figures, meta) {
     );
   }
   const baselines = apps.map((app) => app.config.name).filter((name) => figures.has(`${name}@base`)).map((name) => [name, `${name}@base`]);
-  const pairs = [...PAIRS, ...baselines].filter(([a, b]) => figures.has(a) && figures.has(b));
+  const pairs = [...PAIRS, ...o.pairs, ...baselines].filter(([a, b]) => figures.has(a) && figures.has(b));
   if (pairs.length > 0) {
     lines.push('', 'Pairs, in the same cycle (median [25th-75th percentile] over cycles):', '');
     for (const [a, b] of pairs) {
