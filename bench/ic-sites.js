@@ -15,7 +15,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
+const { ROOT, childEnv, configNamed } = require('./lib/configs');
+const { eachOption, nameList } = require('./lib/args');
 const { spawnNode, waitForLine, stop, installCleanup } = require('./lib/processes');
 const { MIX, RECEIVER, appArgs, appEnv, load } = require('./lib/run-config');
 
@@ -28,29 +29,20 @@ const USAGE = `usage: node bench/ic-sites.js --only a,b[,c...] [--seconds S] [--
 
 function parseArgs(argv) {
   const o = { only: [], seconds: 30, node: undefined, all: false, keep: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--only') o.only = next().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (a === '--seconds') {
-      o.seconds = Number(next());
+  eachOption(argv, (flag, value) => {
+    if (flag === '--only') o.only = nameList(value());
+    else if (flag === '--seconds') {
+      o.seconds = Number(value());
       if (!(o.seconds >= 1 && o.seconds <= 600)) throw new Error('--seconds: expected 1 to 600');
-    } else if (a === '--node') o.node = next();
-    else if (a === '--all') o.all = true;
-    else if (a === '--keep') o.keep = next();
-    else if (a === '--help' || a === '-h') o.help = true;
-    else throw new Error(`unknown option ${a}\n${USAGE}`);
-  }
+    } else if (flag === '--node') o.node = value();
+    else if (flag === '--all') o.all = true;
+    else if (flag === '--keep') o.keep = value();
+    else if (flag === '--help' || flag === '-h') o.help = true;
+    else throw new Error(`unknown option ${flag}\n${USAGE}`);
+  });
   if (o.help) return o;
   if (o.only.length < 2) throw new Error(`--only needs two configurations or more\n${USAGE}`);
-  for (const name of o.only) {
-    const config = CONFIGS.find((c) => c.name === name);
-    if (!config) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((c) => c.name).join(', ')}`);
-    if (config.exports === 'elastic' || config.adminProbe) throw new Error(`${name} is not supported here (it needs a sink or a probe of its own)`);
-  }
+  o.configs = o.only.map((name) => configNamed(name, { standalone: true }));
   return o;
 }
 
@@ -137,10 +129,10 @@ async function main() {
   fs.mkdirSync(dir, { recursive: true });
   const found = [];
   try {
-    for (const name of o.only) {
-      const logFile = path.join(dir, `${name}.log`);
-      await logConfig(CONFIGS.find((c) => c.name === name), o, logFile);
-      found.push({ name, sites: megamorphicSites(logFile, o.all) });
+    for (const config of o.configs) {
+      const logFile = path.join(dir, `${config.name}.log`);
+      await logConfig(config, o, logFile);
+      found.push({ name: config.name, sites: megamorphicSites(logFile, o.all) });
     }
   } finally {
     if (!o.keep) fs.rmSync(dir, { recursive: true, force: true });

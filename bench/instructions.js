@@ -20,7 +20,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
+const { ROOT, childEnv, configNamed } = require('./lib/configs');
+const { eachOption, nameList } = require('./lib/args');
 const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
 const { MIX, SERVER, RECEIVER, load } = require('./lib/run-config');
 
@@ -28,16 +29,14 @@ const USAGE = 'usage: node bench/instructions.js --only a,b [--warmup N] [--requ
 
 function parseArgs(argv) {
   const o = { only: [], warmup: 8000, requests: 600, parallel: Math.min(2, os.cpus().length), node: process.execPath };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s);
-    const value = () => (inline !== undefined ? inline : argv[++i]);
-    if (flag === '--only') o.only = String(value()).split(',').filter(Boolean);
+  eachOption(argv, (flag, value) => {
+    if (flag === '--only') o.only = nameList(value());
     else if (flag === '--warmup') o.warmup = Number(value());
     else if (flag === '--requests') o.requests = Number(value());
     else if (flag === '--parallel') o.parallel = Number(value());
-    else if (flag === '--node') o.node = String(value());
-    else throw new Error(`unknown argument: ${argv[i]}; ${USAGE}`);
-  }
+    else if (flag === '--node') o.node = value();
+    else throw new Error(`unknown argument: ${flag}; ${USAGE}`);
+  });
   if (o.only.length === 0) throw new Error(`--only names the configurations to count; ${USAGE}`);
   for (const [name, min] of [['warmup', 0], ['requests', 1], ['parallel', 1]]) {
     if (!Number.isInteger(o[name]) || o[name] < min) throw new Error(`--${name} needs a whole number >= ${min}`);
@@ -125,11 +124,7 @@ function callgrindControl(args, pid) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
-  const configs = o.only.map((name) => {
-    const c = CONFIGS.find((x) => x.name === name);
-    if (!c) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((x) => x.name).join(', ')}`);
-    return c;
-  });
+  const configs = o.only.map((name) => configNamed(name));
   installCleanup();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-instructions-'));
   const results = new Array(configs.length);

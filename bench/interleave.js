@@ -17,7 +17,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { CONFIGS, ROOT, useDist, childEnv, baselineDistDir, withBaselines } = require('./lib/configs');
+const { ROOT, useDist, childEnv, baselineDistDir, withBaselines, configNamed } = require('./lib/configs');
+const { eachOption, nameList } = require('./lib/args');
 const { snapshotDist } = require('./lib/dist');
 const { spawnNode, waitForLine, stop, formatExit, describeOutput, installCleanup } = require('./lib/processes');
 const { load, MIX, RECEIVER, appArgs, appEnv, mark } = require('./lib/run-config');
@@ -54,13 +55,8 @@ function parseArgs(argv) {
     if (!Number.isFinite(n) || n < min) throw new Error(`${flag} ${JSON.stringify(v)}: expected a number >= ${min}`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--only') o.only = next().split(',').map((s) => s.trim()).filter(Boolean);
+  eachOption(argv, (a, next) => {
+    if (a === '--only') o.only = nameList(next());
     else if (a === '--cycles') o.cycles = Math.floor(num(a, next(), 2));
     else if (a === '--slice') o.slice = num(a, next(), 1);
     else if (a === '--warmup') o.warmup = num(a, next(), 0);
@@ -68,21 +64,17 @@ function parseArgs(argv) {
     else if (a === '--rate') o.rate = num(a, next(), 1);
     else if (a === '--node') o.node = next();
     else if (a === '--out') o.out = next();
-    else if (a === '--pair') o.pairs.push(...next().split(',').map((p) => p.trim().split('/')));
+    else if (a === '--pair') o.pairs.push(...nameList(next()).map((p) => p.split('/')));
     else if (a === '--baseline-dist') o.baselineDist = baselineDistDir(next());
     else if (a === '--help' || a === '-h') o.help = true;
     else throw new Error(`unknown option ${a}`);
-  }
+  });
   if (o.help) return o;
   if (!o.only.includes('none')) throw new Error('--only must name none: every ratio is to it');
   for (const pair of o.pairs) {
     if (pair.length !== 2 || !pair.every((name) => o.only.includes(name))) throw new Error(`--pair ${pair.join('/')}: expected A/B, both named in --only`);
   }
-  for (const name of o.only) {
-    const config = CONFIGS.find((c) => c.name === name);
-    if (!config) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((c) => c.name).join(', ')}`);
-    if (config.exports === 'elastic' || config.adminProbe) throw new Error(`${name} is not supported here (it needs a sink or a probe of its own); use bench/run.js`);
-  }
+  o.configs = o.only.map((name) => configNamed(name, { standalone: true }));
   return o;
 }
 
@@ -196,7 +188,7 @@ async function main() {
   process.on('exit', snapshot.remove);
   useDist(snapshot.distDir);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-interleave-'));
-  const configs = withBaselines(o.only.map((name) => CONFIGS.find((c) => c.name === name)), o.baselineDist);
+  const configs = withBaselines(o.configs, o.baselineDist);
   const apps = [];
   try {
     for (const config of configs) apps.push(await startApp(config, o, tmp));

@@ -14,6 +14,7 @@ const { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv, baselineDistDir, withBa
 const { snapshotDist } = require('./lib/dist');
 const { installCleanup, killAll, spawnNode, liveCount } = require('./lib/processes');
 const { runConfig, MIX } = require('./lib/run-config');
+const { eachOption, nameList } = require('./lib/args');
 const { aggregate } = require('./lib/aggregate');
 const { evaluateTargets, evaluateSoak } = require('./lib/targets');
 const { describeMachine } = require('./lib/machine');
@@ -61,9 +62,7 @@ function parseArgs(argv) {
     }
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s);
-    const value = () => (inline !== undefined ? inline : argv[++i]);
+  eachOption(argv, (flag, value) => {
     if (flag === '--quick') o.quick = true;
     else if (flag === '--soak') o.soak = true;
     else if (flag === '--no-micro') o.micro = false;
@@ -75,13 +74,13 @@ function parseArgs(argv) {
     else if (flag === '--settle') o.settleSec = num(flag, value());
     else if (flag === '--rate') o.rate = num(flag, value(), { min: 1 });
     else if (flag === '--connections') o.connections = num(flag, value(), { min: 1, integer: true });
-    else if (flag === '--node') o.node = String(value() || '');
-    else if (flag === '--app-args') o.appArgs = String(value() || '').split(/\s+/).filter(Boolean);
-    else if (flag === '--baseline-dist') o.baselineDist = baselineDistDir(String(value() || ''));
-    else if (flag === '--only') o.only = String(value() || '').split(',').map((s) => s.trim()).filter(Boolean);
+    else if (flag === '--node') o.node = value();
+    else if (flag === '--app-args') o.appArgs = value().split(/\s+/).filter(Boolean);
+    else if (flag === '--baseline-dist') o.baselineDist = baselineDistDir(value());
+    else if (flag === '--only') o.only = nameList(value());
     else if (flag === '--help' || flag === '-h') o.help = true;
-    else throw new Error(`unknown argument: ${argv[i]}`);
-  }
+    else throw new Error(`unknown argument: ${flag}`);
+  });
   if (o.quick && o.soak) throw new Error('--quick and --soak do not go together');
   if (o.node !== undefined) {
     if (!o.node || !fs.existsSync(o.node)) throw new Error(`--node needs the path of a node binary, got ${JSON.stringify(o.node)}`);

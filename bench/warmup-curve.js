@@ -19,23 +19,22 @@
 // functions and reasons seen most. A count that does not fall to zero is a function that keeps
 // being optimized and thrown away: the code a steady load runs unoptimized, and compiles again.
 
-const { CONFIGS, ROOT, childEnv } = require('./lib/configs');
+const { ROOT, childEnv, configNamed } = require('./lib/configs');
+const { eachOption, nameList } = require('./lib/args');
 const { spawnNode, waitForLine, stop, installCleanup, killAll } = require('./lib/processes');
 const { MIX, SERVER, RECEIVER, load } = require('./lib/run-config');
 const { readThreadCpuMs } = require('./lib/proc');
 
 function parseArgs(argv) {
   const o = { windows: 10, seconds: 3, only: ['none', 'agent-prod'], compiles: false, deopts: false };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s);
-    const value = () => (inline !== undefined ? inline : argv[++i]);
+  eachOption(argv, (flag, value) => {
     if (flag === '--windows') o.windows = Number(value());
     else if (flag === '--seconds') o.seconds = Number(value());
-    else if (flag === '--only') o.only = String(value()).split(',').filter(Boolean);
+    else if (flag === '--only') o.only = nameList(value());
     else if (flag === '--compiles') o.compiles = true;
     else if (flag === '--deopts') o.deopts = true;
-    else throw new Error(`unknown argument: ${argv[i]}; usage: node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles] [--deopts]`);
-  }
+    else throw new Error(`unknown argument: ${flag}; usage: node bench/warmup-curve.js [--windows N] [--seconds S] [--only a,b] [--compiles] [--deopts]`);
+  });
   if (!(Number.isInteger(o.windows) && o.windows > 0)) throw new Error('--windows needs a whole number > 0');
   if (!(o.seconds >= 1)) throw new Error('--seconds needs a number >= 1');
   return o;
@@ -120,11 +119,7 @@ function compileLine(tally, line) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   installCleanup();
-  const configs = o.only.map((name) => {
-    const c = CONFIGS.find((x) => x.name === name);
-    if (!c) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((x) => x.name).join(', ')}`);
-    return c;
-  });
+  const configs = o.only.map((name) => configNamed(name));
   const head = Array.from({ length: o.windows }, (_, w) => `${w * o.seconds}-${(w + 1) * o.seconds}`);
   console.log(`CPU per request in µs, main thread + other threads, per window of ${o.seconds} s from the start (Node ${process.version})`);
   console.log(`| seconds | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|`);

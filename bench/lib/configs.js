@@ -251,4 +251,17 @@ function withBaselines(configs, baselineDist) {
   return out;
 }
 
-module.exports = { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv, baselineDistDir, withBaselines };
+/**
+ * The configuration of that name, or an error that lists the known ones. `standalone`: the caller
+ * runs the app by itself, without the Elastic sink or the admin probe that only run.js provides.
+ */
+function configNamed(name, { standalone = false } = {}) {
+  const config = CONFIGS.find((c) => c.name === name);
+  if (!config) throw new Error(`unknown configuration ${name}; known: ${CONFIGS.map((c) => c.name).join(', ')}`);
+  if (standalone && (config.exports === 'elastic' || config.adminProbe)) {
+    throw new Error(`${name} is not supported here (it needs a sink or a probe of its own); use bench/run.js`);
+  }
+  return config;
+}
+
+module.exports = { CONFIGS, ROOT, DIST_REGISTER, useDist, childEnv, baselineDistDir, withBaselines, configNamed };
